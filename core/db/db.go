@@ -1,0 +1,221 @@
+// Package db opens Jishi's database — PostgreSQL through bun on pgx, or the
+// embedded SQLite file through bun's sqliteshim (modernc, no cgo) — runs
+// its embedded migrations, and holds the one transaction helper and the
+// tenant-scoped query helpers every store uses.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/sqliteshim"
+	_ "time/tzdata" // Asia/Shanghai on machines without a zoneinfo database
+
+	"github.com/jishi-dev/jishi/tenants"
+)
+
+// Dialect names the database flavour.
+type Dialect string
+
+// The two supported dialects.
+const (
+	Postgres Dialect = "pg"
+	SQLite   Dialect = "sqlite"
+)
+
+// DB is Jishi's database handle.
+type DB struct {
+	*bun.DB
+	Dialect Dialect
+	// Location is where the data lives: the SQLite file path, or the
+	// PostgreSQL URL without its password.
+	Location string
+}
+
+// Open connects to the database named by dsn: "postgres://…" (or
+// "postgresql://…") for PostgreSQL; "" or "sqlite:PATH" for the embedded
+// SQLite file, which defaults to dataDir/jishi.db.
+func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		sqldb, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		sqldb.SetMaxOpenConns(32)
+		sqldb.SetMaxIdleConns(32)
+		sqldb.SetConnMaxIdleTime(5 * time.Minute)
+		d := &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Dialect: Postgres, Location: redact(dsn)}
+		if err := d.PingContext(ctx); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("connect postgres %s: %w", d.Location, err)
+		}
+		return d, nil
+	case dsn == "" || strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" {
+			if dataDir == "" {
+				dataDir = "data"
+			}
+			path = filepath.Join(dataDir, "jishi.db")
+		}
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, fmt.Errorf("create data directory: %w", err)
+			}
+		}
+		// WAL lets readers run beside the one writer; _txlock=immediate
+		// takes the write lock when a transaction begins, so concurrent
+		// writers wait on the busy timeout instead of failing with
+		// "database is locked" half way through.
+		q := url.Values{}
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Set("_txlock", "immediate")
+		sqldb, err := sql.Open(sqliteshim.ShimName, "file:"+path+"?"+q.Encode())
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		sqldb.SetMaxOpenConns(8)
+		d := &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), Dialect: SQLite, Location: path}
+		if err := d.PingContext(ctx); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		return d, nil
+	}
+	return nil, fmt.Errorf("unsupported database URL %q: want postgres://… or sqlite:PATH", redact(dsn))
+}
+
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// TxFunc is the body of a transaction (an alias, so interfaces elsewhere
+// can name the plain func type).
+type TxFunc = func(ctx context.Context, tx bun.IDB) error
+
+type afterCommitKey struct{}
+
+// RunInTx runs fn in a transaction and commits when it returns nil. When
+// ctx carries a tenant, the transaction is bound to it: on PostgreSQL
+// app.tenant_id is set for the transaction, so row-level security admits
+// that tenant's rows only. Functions registered with AfterCommit inside fn
+// run after a successful commit.
+func (d *DB) RunInTx(ctx context.Context, fn TxFunc) error {
+	var after []func()
+	ctx = context.WithValue(ctx, afterCommitKey{}, &after)
+	err := d.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := d.bindTenant(ctx, tx); err != nil {
+			return err
+		}
+		return fn(ctx, tx)
+	})
+	if err != nil {
+		return err
+	}
+	for _, f := range after {
+		f()
+	}
+	return nil
+}
+
+// RunInReadTx runs fn for reads. On PostgreSQL it is a read-only
+// transaction bound to the tenant in ctx (row-level security needs one);
+// on SQLite it runs on the pool without a transaction, so readers do not
+// queue behind the single writer.
+func (d *DB) RunInReadTx(ctx context.Context, fn TxFunc) error {
+	if d.Dialect == SQLite {
+		return fn(ctx, d.DB)
+	}
+	return d.DB.RunInTx(ctx, &sql.TxOptions{ReadOnly: true}, func(ctx context.Context, tx bun.Tx) error {
+		if err := d.bindTenant(ctx, tx); err != nil {
+			return err
+		}
+		return fn(ctx, tx)
+	})
+}
+
+func (d *DB) bindTenant(ctx context.Context, tx bun.Tx) error {
+	if d.Dialect != Postgres {
+		return nil
+	}
+	t, ok := tenants.FromContext(ctx)
+	if !ok {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT set_config('app.tenant_id', ?, true)", t.ID); err != nil {
+		return fmt.Errorf("bind transaction to tenant: %w", err)
+	}
+	return nil
+}
+
+// AfterCommit registers f to run after the transaction running in ctx
+// commits. Outside RunInTx it runs f at once.
+func AfterCommit(ctx context.Context, f func()) {
+	if p, ok := ctx.Value(afterCommitKey{}).(*[]func()); ok {
+		*p = append(*p, f)
+		return
+	}
+	f()
+}
+
+// TenantID returns the id of the tenant in ctx; it panics when there is
+// none, because tenant-scoped code without a tenant is a bug.
+func TenantID(ctx context.Context) string { return tenants.ID(ctx) }
+
+// Select starts a SELECT of model scoped to the tenant in ctx. It is the
+// one way stores read tenant tables.
+func Select(ctx context.Context, idb bun.IDB, model any) *bun.SelectQuery {
+	return idb.NewSelect().Model(model).Where("?TableAlias.tenant_id = ?", TenantID(ctx))
+}
+
+// Update starts an UPDATE of model scoped to the tenant in ctx.
+func Update(ctx context.Context, idb bun.IDB, model any) *bun.UpdateQuery {
+	return idb.NewUpdate().Model(model).Where("?TableAlias.tenant_id = ?", TenantID(ctx))
+}
+
+// Delete starts a DELETE of model scoped to the tenant in ctx.
+func Delete(ctx context.Context, idb bun.IDB, model any) *bun.DeleteQuery {
+	return idb.NewDelete().Model(model).Where("?TableAlias.tenant_id = ?", TenantID(ctx))
+}
+
+// NotFound maps sql.ErrNoRows to err (usually a core NotFound error) and
+// passes any other error through.
+func NotFound(err error, notFound error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound
+	}
+	return err
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation on
+// either dialect.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "SQLSTATE 23505") || strings.Contains(s, "UNIQUE constraint failed") ||
+		strings.Contains(s, "duplicate key value")
+}
