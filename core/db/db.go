@@ -37,7 +37,7 @@ const (
 // DB is Jishi's database handle.
 type DB struct {
 	*bun.DB
-	Dialect Dialect
+	Engine Dialect
 	// Location is where the data lives: the SQLite file path, or the
 	// PostgreSQL URL without its password.
 	Location string
@@ -56,7 +56,7 @@ func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
 		sqldb.SetMaxOpenConns(32)
 		sqldb.SetMaxIdleConns(32)
 		sqldb.SetConnMaxIdleTime(5 * time.Minute)
-		d := &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Dialect: Postgres, Location: redact(dsn)}
+		d := &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Engine: Postgres, Location: redact(dsn)}
 		if err := d.PingContext(ctx); err != nil {
 			d.Close()
 			return nil, fmt.Errorf("connect postgres %s: %w", d.Location, err)
@@ -90,7 +90,7 @@ func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 		}
 		sqldb.SetMaxOpenConns(8)
-		d := &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), Dialect: SQLite, Location: path}
+		d := &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), Engine: SQLite, Location: path}
 		if err := d.PingContext(ctx); err != nil {
 			d.Close()
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -145,7 +145,7 @@ func (d *DB) RunInTx(ctx context.Context, fn TxFunc) error {
 // on SQLite it runs on the pool without a transaction, so readers do not
 // queue behind the single writer.
 func (d *DB) RunInReadTx(ctx context.Context, fn TxFunc) error {
-	if d.Dialect == SQLite {
+	if d.Engine == SQLite {
 		return fn(ctx, d.DB)
 	}
 	return d.DB.RunInTx(ctx, &sql.TxOptions{ReadOnly: true}, func(ctx context.Context, tx bun.Tx) error {
@@ -157,7 +157,7 @@ func (d *DB) RunInReadTx(ctx context.Context, fn TxFunc) error {
 }
 
 func (d *DB) bindTenant(ctx context.Context, tx bun.Tx) error {
-	if d.Dialect != Postgres {
+	if d.Engine != Postgres {
 		return nil
 	}
 	t, ok := tenants.FromContext(ctx)

@@ -29,7 +29,7 @@ func Migrations(d Dialect) (*migrate.Migrations, error) {
 // Migrate applies every migration not yet applied and returns the names of
 // those it applied. It is idempotent: a second run applies nothing.
 func (d *DB) Migrate(ctx context.Context) ([]string, error) {
-	ms, err := Migrations(d.Dialect)
+	ms, err := Migrations(d.Engine)
 	if err != nil {
 		return nil, err
 	}
