@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/jishi-dev/jishi/core/app"
+	"github.com/jishi-dev/jishi/core/catalog"
 	"github.com/jishi-dev/jishi/core/httpx"
 	"github.com/jishi-dev/jishi/tenants"
 	"github.com/uptrace/bun"
@@ -90,5 +91,23 @@ func registerTenants(rt *httpx.Router, a *app.App) {
 				return
 			}
 			httpx.JSON(w, http.StatusCreated, reg)
+		}})
+}
+
+func init() { registrations = append(registrations, registerCategories) }
+
+func registerCategories(rt *httpx.Router, a *app.App) {
+	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/categories", Public: true,
+		Handler: func(w http.ResponseWriter, r *http.Request) {
+			var cs []*catalog.Category
+			err := a.DB.RunInReadTx(r.Context(), func(ctx context.Context, tx bun.IDB) (err error) {
+				cs, err = catalog.Tree(ctx, tx)
+				return err
+			})
+			if err != nil {
+				httpx.Error(w, r, err)
+				return
+			}
+			httpx.JSON(w, http.StatusOK, map[string]any{"categories": cs})
 		}})
 }
