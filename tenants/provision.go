@@ -144,7 +144,7 @@ func (p *Provisioner) Create(ctx context.Context, db TxRunner, in CreateInput) (
 		} else if n > 0 {
 			fe.Add("slug", "field.slug_taken")
 		}
-		if n, err := tx.NewSelect().Model((*Domain)(nil)).Where("domain IN (?)", bun.In(t.Domains)).Count(ctx); err != nil {
+		if n, err := tx.NewSelect().Model((*Domain)(nil)).Where("domain IN (?)", bun.List(t.Domains)).Count(ctx); err != nil {
 			return err
 		} else if n > 0 {
 			fe.Add("domains", "field.slug_taken")
