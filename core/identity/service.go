@@ -2,22 +2,47 @@
 // shoppers and tenant staff (per tenant), platform staff (global),
 // passwords, database sessions, API bearer tokens, login throttling and
 // password resets.
+//
+// Every tenant-scoped call reads the tenant from ctx (tenants.FromContext)
+// and works inside the tenant's transaction; platform accounts live in the
+// global tables platform_users and platform_sessions.
 package identity
 
-// CONTRACT STUB: the identity work replaces this file. Signatures other
-// packages rely on are listed here and must keep their shape.
-
 import (
-	"context"
-	"net/http"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jishi-dev/jishi/core/db"
-	"github.com/uptrace/bun"
 )
 
 // SessionCookie is the name of the session cookie.
 const SessionCookie = "jishi_session"
+
+// Defaults and limits.
+const (
+	// DefaultSessionTTL is how long an idle session lives when
+	// Config.SessionTTL is zero.
+	DefaultSessionTTL = 14 * 24 * time.Hour
+	// PasswordMin and PasswordMax bound a password's length in characters.
+	PasswordMin = 8
+	PasswordMax = 128
+	// NameMax bounds an account's display name in characters.
+	NameMax = 40
+	// MaxFailedLogins failed sign-ins within FailureWindow lock an account
+	// for LockDuration.
+	MaxFailedLogins = 5
+	FailureWindow   = time.Minute
+	LockDuration    = 5 * time.Minute
+	// ResetTTL is how long a password-reset link works.
+	ResetTTL = time.Hour
+
+	// seenEvery is how often a session's last_seen_at (and with it its
+	// idle expiry) is written back.
+	seenEvery = time.Minute
+	// cacheTTL is how long a resolved credential is trusted from memory.
+	cacheTTL = 10 * time.Second
+)
 
 // Config configures the Service.
 type Config struct {
@@ -31,86 +56,41 @@ type Config struct {
 	FastHashing bool
 }
 
-// Mailer sends e-mail.
-type Mailer interface {
-	Send(ctx context.Context, m Mail) error
-}
+// Service is the identity context's API. It is safe for concurrent use.
+//
+// It keeps two pieces of state in memory: a short-lived cache of resolved
+// credentials (see Authenticate) and the per-client-IP limiter of failed
+// sign-ins. Both are per process.
+type Service struct {
+	cfg   Config
+	cache *credCache
+	ipLim *limiter // failed sign-ins per tenant and client IP
+	unkn  *limiter // failed sign-ins per tenant and login naming no account
 
-// Mail is one message.
-type Mail struct {
-	To, Subject, Body string
-}
+	dummyOnce sync.Once
+	dummy     string // a hash to compare against for unknown logins
 
-// Service is the identity context's API.
-type Service struct{ cfg Config }
+	hookMu     sync.RWMutex
+	onRegister []RegisterHook
+}
 
 // New returns the service.
-func New(cfg Config) *Service { return &Service{cfg: cfg} }
-
-// User is a tenant account: shopper, tenant staff, merchant or pickup
-// operator. (tenant table users)
-type User struct {
-	bun.BaseModel `bun:"table:users"`
-	TenantID      string    `bun:"tenant_id,pk" json:"-"`
-	ID            string    `bun:"id,pk" json:"id"`
-	Email         *string   `bun:"email" json:"email,omitempty"`
-	Phone         *string   `bun:"phone" json:"phone,omitempty"`
-	Name          string    `bun:"name,notnull" json:"name"`
-	CreatedAt     time.Time `bun:"created_at,notnull" json:"created_at"`
+func New(cfg Config) *Service {
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.Mailer == nil {
+		cfg.Mailer = &OutboxMailer{DB: cfg.DB}
+	}
+	return &Service{
+		cfg:   cfg,
+		cache: newCredCache(),
+		ipLim: newLimiter(ipFailures, FailureWindow, FailureWindow),
+		unkn:  newLimiter(MaxFailedLogins, FailureWindow, LockDuration),
+	}
 }
 
-// UserInput creates a tenant account. Login is by e-mail or phone; at
-// least one is required.
-type UserInput struct {
-	Email    string `json:"email"`
-	Phone    string `json:"phone"`
-	Name     string `json:"name"`
-	Password string `json:"password"`
-}
+// Mailer returns the mailer the service sends through.
+func (s *Service) Mailer() Mailer { return s.cfg.Mailer }
 
-// CreateUser creates a tenant account inside tx for the tenant in ctx.
-// Returns Invalid with field errors (including a taken e-mail or phone).
-func (s *Service) CreateUser(ctx context.Context, tx bun.IDB, in UserInput) (*User, error) {
-	panic("unimplemented")
-}
-
-// Register creates a shopper account and returns it.
-func (s *Service) Register(ctx context.Context, in UserInput) (*User, error) { panic("unimplemented") }
-
-// Login checks login (e-mail or phone) and password for the tenant in ctx
-// and returns a new session token (the cookie value). Throttled logins
-// return TooManyRequests; wrong credentials Unauthenticated.
-func (s *Service) Login(ctx context.Context, login, password string) (string, *User, error) {
-	panic("unimplemented")
-}
-
-// PlatformLogin is Login for platform accounts.
-func (s *Service) PlatformLogin(ctx context.Context, email, password string) (string, error) {
-	panic("unimplemented")
-}
-
-// Logout ends the session of p.
-func (s *Service) Logout(ctx context.Context, p *Principal) error { panic("unimplemented") }
-
-// Authenticate implements httpx.Authenticator.
-func (s *Service) Authenticate(ctx context.Context, r *http.Request) (*Principal, error) {
-	return nil, nil
-}
-
-// SetSessionCookie writes the session cookie (HttpOnly, SameSite=Lax,
-// Secure under TLS).
-func (s *Service) SetSessionCookie(w http.ResponseWriter, token string) {}
-
-// ClearSessionCookie removes it.
-func (s *Service) ClearSessionCookie(w http.ResponseWriter) {}
-
-// UserByID returns a user of the tenant in ctx; NotFound otherwise.
-func (s *Service) UserByID(ctx context.Context, idb bun.IDB, id string) (*User, error) {
-	panic("unimplemented")
-}
-
-// CreatePlatformAdmin creates (or resets the password of) a platform
-// account.
-func (s *Service) CreatePlatformAdmin(ctx context.Context, email, name, password string) error {
-	panic("unimplemented")
-}
+func (s *Service) log() *slog.Logger { return slog.Default().With("component", "identity") }
