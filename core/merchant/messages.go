@@ -1,0 +1,58 @@
+package merchant
+
+import "github.com/jishi-dev/jishi/core/i18n"
+
+func init() {
+	i18n.Add(i18n.ZH, map[string]string{
+		"merchant.error.flagship_offered":      "预计商品少于 %d 件的商户暂不单独开店，可以通过官方旗舰店上架销售",
+		"merchant.error.application_open":      "您已有一份待审核的入驻申请，请等待审核结果或先撤回",
+		"merchant.error.application_state":     "该申请当前状态不允许此操作",
+		"merchant.error.own_application":       "不能审核自己提交的入驻申请",
+		"merchant.error.shop_state":            "店铺当前状态不允许此操作",
+		"merchant.error.flagship_close":        "官方旗舰店不能关闭",
+		"merchant.error.slug_taken":            "该店铺地址已被占用，请让申请人修改后再审核",
+		"merchant.error.invitation_invalid":    "邀请无效或已过期",
+		"merchant.error.invitation_other":      "该邀请发给了其他账号，请用受邀的邮箱或手机号登录后再接受",
+		"merchant.error.already_staff":         "该账号已是本店成员",
+		"merchant.error.owner_not_removable":   "不能移除店铺的开店人",
+		"merchant.field.expected_products_low": "商品数量较少的商户可以通过官方旗舰店上架销售：勾选“通过官方旗舰店销售”后再提交",
+		"merchant.field.licence_invalid":       "请输入15位营业执照注册号或18位统一社会信用代码",
+		"merchant.field.category_invalid":      "请选择有效的经营类目",
+		"merchant.field.categories_count":      "请选择1到5个主营类目",
+		"merchant.field.region_invalid":        "请选择本平台的一个区县",
+		"merchant.field.range":                 "超出允许的范围",
+		"merchant.field.color_invalid":         "请输入 #rrggbb 格式的颜色",
+		"merchant.field.image_type":            "只支持 PNG、JPEG、WebP 图片",
+		"merchant.field.image_size":            "图片不能超过 2 MB",
+		"merchant.field.image_empty":           "请选择图片",
+		"merchant.field.role_invalid":          "角色只能是店员或店主",
+		"merchant.field.contact_required":      "请填写邮箱或手机号",
+		"merchant.field.status_invalid":        "无效的店铺状态",
+	})
+	i18n.Add(i18n.EN, map[string]string{
+		"merchant.error.flagship_offered":      "Merchants expecting fewer than %d products do not open a shop of their own yet; they can list through the official flagship store",
+		"merchant.error.application_open":      "You already have an application under review; wait for the decision or withdraw it first",
+		"merchant.error.application_state":     "The application's status does not allow this",
+		"merchant.error.own_application":       "You cannot review your own application",
+		"merchant.error.shop_state":            "The shop's status does not allow this",
+		"merchant.error.flagship_close":        "The official flagship store cannot be closed",
+		"merchant.error.slug_taken":            "The shop address is taken; ask the applicant to change it before approving",
+		"merchant.error.invitation_invalid":    "The invitation is invalid or has expired",
+		"merchant.error.invitation_other":      "This invitation was sent to another account; sign in with the invited e-mail or phone to accept it",
+		"merchant.error.already_staff":         "This account already works for the shop",
+		"merchant.error.owner_not_removable":   "The shop's founding owner cannot be removed",
+		"merchant.field.expected_products_low": "With few products you can list through the official flagship store: tick \"sell through the flagship store\" and submit again",
+		"merchant.field.licence_invalid":       "Enter the 15-digit registration number or the 18-character unified social credit code",
+		"merchant.field.category_invalid":      "Choose valid categories",
+		"merchant.field.categories_count":      "Choose 1 to 5 main categories",
+		"merchant.field.region_invalid":        "Choose a district of this marketplace",
+		"merchant.field.range":                 "Out of range",
+		"merchant.field.color_invalid":         "Enter a colour as #rrggbb",
+		"merchant.field.image_type":            "Only PNG, JPEG and WebP images are accepted",
+		"merchant.field.image_size":            "Images may be at most 2 MB",
+		"merchant.field.image_empty":           "Choose an image",
+		"merchant.field.role_invalid":          "The role must be staff or owner",
+		"merchant.field.contact_required":      "Enter an e-mail address or a phone number",
+		"merchant.field.status_invalid":        "Invalid shop status",
+	})
+}
