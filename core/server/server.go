@@ -4,9 +4,12 @@
 package server
 
 import (
+	adminui "github.com/jishi-dev/jishi/admin-ui"
 	"github.com/jishi-dev/jishi/core/app"
 	"github.com/jishi-dev/jishi/core/httpapi"
 	"github.com/jishi-dev/jishi/core/httpx"
+	"github.com/jishi-dev/jishi/core/storefront"
+	"github.com/jishi-dev/jishi/core/web"
 )
 
 // New registers the JSON API, the storefront and the consoles on a new
@@ -28,4 +31,4 @@ func New(a *app.App) *httpx.Server {
 }
 
 // extra lists the web shells' registrations (storefront, admin-ui).
-var extra []func(*httpx.Router, *app.App)
+var extra = []func(*httpx.Router, *app.App){web.Register, storefront.Register, adminui.Register}

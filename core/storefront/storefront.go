@@ -1,0 +1,170 @@
+// Package storefront is the shopper's side of a marketplace, rendered on
+// the server: the marketplace home (shops, categories, customer service),
+// each shop's storefront, sign-in, registration, password reset and the
+// shopper's account page. Pages are public unless they show the caller's
+// own data.
+package storefront
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/jishi-dev/jishi/core"
+	"github.com/jishi-dev/jishi/core/app"
+	"github.com/jishi-dev/jishi/core/catalog"
+	"github.com/jishi-dev/jishi/core/httpx"
+	"github.com/jishi-dev/jishi/core/merchant"
+	"github.com/jishi-dev/jishi/core/web"
+	"github.com/jishi-dev/jishi/tenants"
+	"github.com/uptrace/bun"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// pages are the storefront's templates, parsed once.
+var pages = web.MustParse(templateFS, template.FuncMap{
+	"initial": initial,
+	"catName": merchant.CategoryName,
+	"catLabel": func(c *catalog.Category, locale string) string {
+		return c.Label(locale)
+	},
+}, "templates/*.html")
+
+// site holds the storefront's services.
+type site struct{ a *app.App }
+
+var errNotFound = core.Errorf(core.NotFound, "error.not_found")
+
+// Register mounts the storefront's pages on the tenant area of rt.
+func Register(rt *httpx.Router, a *app.App) {
+	s := &site{a: a}
+	public := func(method, path string, h http.HandlerFunc) {
+		rt.Handle(httpx.Route{Area: httpx.AreaTenant, Method: method, Path: path, Public: true, Handler: h})
+	}
+	signedIn := func(method, path string, h http.HandlerFunc) {
+		rt.Handle(httpx.Route{Area: httpx.AreaTenant, Method: method, Path: path, Perm: httpx.PermSignedIn, Handler: h})
+	}
+	public("GET", "/", s.home)
+	public("GET", "/s/{shop}", s.shopRedirect)
+	public("GET", "/s/{shop}/{$}", s.shop)
+	public("GET", "/login", s.loginForm)
+	public("POST", "/login", s.login)
+	public("GET", "/register", s.registerForm)
+	public("POST", "/register", s.register)
+	public("GET", "/password-reset", s.resetForm)
+	public("POST", "/password-reset", s.requestReset)
+	public("GET", "/password-reset/confirm", s.resetConfirmForm)
+	public("POST", "/password-reset/confirm", s.resetConfirm)
+	signedIn("POST", "/logout", s.logout)
+	signedIn("GET", "/account", s.account)
+}
+
+// homeData is the marketplace home.
+type homeData struct {
+	Announcement string
+	Shops        []*merchant.Shop
+	Categories   []*catalog.Category
+}
+
+// home is the marketplace's home page: its announcement, the shops open
+// to shoppers (active, and suspended ones marked as such), the category
+// tree and the customer-service centre. Every other unmatched GET of the
+// tenant area lands here too and is answered 404.
+func (s *site) home(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/" {
+		httpx.Error(w, r, errNotFound)
+		return
+	}
+	ctx := r.Context()
+	t := tenants.MustFromContext(ctx)
+	all, err := s.a.Merchants.Shops(ctx, merchant.ShopFilter{})
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	d := &homeData{Announcement: announcement(t)}
+	for _, sh := range all {
+		if sh.Status == merchant.ShopActive || sh.Status == merchant.ShopSuspended {
+			d.Shops = append(d.Shops, sh)
+		}
+	}
+	err = s.a.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) (err error) {
+		d.Categories, err = catalog.Tree(ctx, tx)
+		return err
+	})
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	pages.Render(w, r, http.StatusOK, "home", &web.Page{Area: web.AreaStorefront, Data: d, Console: s.console(r)})
+}
+
+// announcement returns the marketplace's announcement from its settings,
+// when the settings carry one ("announcement"); it is read by name so
+// that the page shows it as soon as tenant settings hold it.
+func announcement(t *tenants.Tenant) string {
+	b, err := json.Marshal(t.Settings)
+	if err != nil {
+		return ""
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return ""
+	}
+	s, _ := m["announcement"].(string)
+	return strings.TrimSpace(s)
+}
+
+// shopRedirect sends /s/{shop} to /s/{shop}/ with the resolution base (the
+// mux's own redirect would drop it).
+func (s *site) shopRedirect(w http.ResponseWriter, r *http.Request) {
+	web.Redirect(w, r, "/s/", r.PathValue("shop"), "/")
+}
+
+// shopData is one shop's storefront.
+type shopData struct {
+	Shop *merchant.Shop
+	// Selling is false for a suspended shop: no buy buttons then.
+	Selling  bool
+	Flagship bool
+}
+
+// shop is a shop's storefront: banner, logo, name, description, service
+// promises, returns policy, contacts, announcement, in the shop's theme
+// colour. A suspended shop says so and sells nothing; pending, closed and
+// unknown shops are 404.
+func (s *site) shop(w http.ResponseWriter, r *http.Request) {
+	sh, err := s.a.Merchants.StorefrontShop(r.Context(), r.PathValue("shop"))
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	pages.Render(w, r, http.StatusOK, "shop", &web.Page{
+		Title: sh.Name, Area: web.AreaStorefront, ThemeColor: sh.ThemeColor, Console: s.console(r),
+		Data: &shopData{Shop: sh, Selling: sh.Selling(), Flagship: sh.IsFlagship},
+	})
+}
+
+// console reports whether the caller may open the tenant console (for the
+// navigation).
+func (s *site) console(r *http.Request) bool {
+	p := web.Principal(r)
+	if p == nil {
+		return false
+	}
+	c, err := web.Console(r.Context(), s.a, p)
+	return err == nil && c.Any()
+}
+
+// initial is the first character of a name, shown when a shop has no logo.
+func initial(s string) string {
+	for _, r := range strings.TrimSpace(s) {
+		return string(r)
+	}
+	return "?"
+}
