@@ -204,6 +204,12 @@ func (u *ui) failMerchant(w http.ResponseWriter, r *http.Request, f, inv *web.Fo
 func (u *ui) acceptInvitation(w http.ResponseWriter, r *http.Request) {
 	inv := web.FormOf(r)
 	if _, err := u.a.Merchants.AcceptInvitation(r.Context(), web.Principal(r), inv.Get("token")); err != nil {
+		// An unknown or expired code is a mistake in the form, not a
+		// missing page.
+		var e *core.Error
+		if errors.As(err, &e) && e.Code == core.NotFound {
+			err = &core.Error{Code: core.Invalid, Message: e.Message, Fields: map[string]string{"token": e.Message}}
+		}
 		u.failMerchant(w, r, nil, inv, err)
 		return
 	}
