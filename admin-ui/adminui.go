@@ -1,5 +1,5 @@
-// Package adminui is the server-rendered consoles of Jishi, embedded with
-// go:embed:
+// Package adminui is the server-rendered consoles of Jishi, their
+// templates embedded in the binary:
 //
 //   - the platform host: the landing page listing the marketplaces, the
 //     platform admins' sign-in and console (tenants, create-tenant form);

@@ -10,6 +10,7 @@ import (
 	"github.com/jishi-dev/jishi/core/authz"
 	"github.com/jishi-dev/jishi/core/db"
 	"github.com/jishi-dev/jishi/core/db/dbtest"
+	"github.com/jishi-dev/jishi/core/i18n"
 	"github.com/jishi-dev/jishi/core/merchant"
 	"github.com/jishi-dev/jishi/core/web"
 	"github.com/jishi-dev/jishi/core/web/webtest"
@@ -267,4 +268,22 @@ func firstApplication(t *testing.T, m *webtest.Market) string {
 		t.Fatalf("applications: %v %d", err, len(as))
 	}
 	return as[0].ID
+}
+
+// TestMessagesInBothLanguages: every message of the web shell, the
+// storefront and the consoles exists in zh-CN and in en.
+func TestMessagesInBothLanguages(t *testing.T) {
+	for _, pair := range [][2]string{{i18n.ZH, i18n.EN}, {i18n.EN, i18n.ZH}} {
+		for _, k := range i18n.Keys(pair[0]) {
+			if !strings.HasPrefix(k, "web.") && !strings.HasPrefix(k, "sf.") && !strings.HasPrefix(k, "ui.") {
+				continue
+			}
+			if !i18n.Has(pair[1], k) {
+				t.Errorf("%s has %q, %s does not", pair[0], k, pair[1])
+			}
+		}
+	}
+	if !i18n.Has(i18n.EN, "ui.apps.title") || !i18n.Has(i18n.ZH, "sf.shop.suspended") {
+		t.Fatal("the consoles' and storefront's messages are not registered")
+	}
 }
