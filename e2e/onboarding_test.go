@@ -39,12 +39,7 @@ type market struct {
 // /t/{tenant}/s/{slug}/ is live with its name. Every step leaves a full
 // page screenshot.
 func TestMerchantOnboardingInBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing: the browser tests need Debian's Chromium (apt-get install -y chromium)", chromiumPath)
-		}
-		t.Skipf("%s is missing; install it with: apt-get install -y chromium", chromiumPath)
-	}
+	needChromium(t)
 	artifacts := artifactsDir(t)
 	ctx := context.Background()
 
@@ -76,43 +71,7 @@ func TestMerchantOnboardingInBrowser(t *testing.T) {
 	shopName := "雨花有机菜园"
 	shopSlug := "yuhua-organic-" + suffix
 
-	// Debian's Chromium, headless, with a profile of its own.
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("lang", "zh-CN"),
-		chromedp.Flag("accept-lang", "zh-CN"),
-		chromedp.UserDataDir(filepath.Join(dir, "chromium")),
-		chromedp.WindowSize(390, 844),
-	)
-	t.Cleanup(cancelAlloc)
-	browser, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-
-	b := &driver{t: t, dir: artifacts}
-	// tab opens a tab in a browser context of its own (its own cookies).
-	// Its first action runs without a deadline: the tab lives as long as
-	// the context of that call.
-	tab := func() context.Context {
-		c, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
-		t.Cleanup(cancel)
-		if err := chromedp.Do(c); err != nil {
-			t.Fatalf("open a tab: %v", err)
-		}
-		return c
-	}
+	b, tab := startChromium(t, dir, artifacts)
 
 	// 1. The merchant signs in and opens the merchant centre.
 	m := tab()
@@ -230,6 +189,59 @@ func TestMerchantOnboardingInBrowser(t *testing.T) {
 	b.step(m, "shop console", chromedp.WaitVisible(chromedp.ID("profile")))
 	b.wantText(m, "main", "店铺资料", "店铺图片", "店铺成员")
 	b.shot(m, "14-merchant-shop-console")
+}
+
+// startChromium starts Debian's Chromium, headless, with a profile of its
+// own under dir, and returns the screenshot driver and a function that
+// opens a tab in a browser context of its own (its own cookies).
+func startChromium(t *testing.T, dir, artifacts string) (*driver, func() context.Context) {
+	t.Helper()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("lang", "zh-CN"),
+		chromedp.Flag("accept-lang", "zh-CN"),
+		chromedp.UserDataDir(filepath.Join(dir, "chromium")),
+		chromedp.WindowSize(390, 844),
+	)
+	t.Cleanup(cancelAlloc)
+	browser, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	// A tab's first action runs without a deadline: the tab lives as long
+	// as the context of that call.
+	tab := func() context.Context {
+		c, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+		t.Cleanup(cancel)
+		if err := chromedp.Do(c, chromedp.EmulateViewport(390, 844, chromedp.EmulatePortrait, chromedp.EmulateMobile)); err != nil {
+			t.Fatalf("open a tab: %v", err)
+		}
+		return c
+	}
+	return &driver{t: t, dir: artifacts}, tab
+}
+
+// needChromium skips the test without Debian's Chromium, and fails it
+// under CI=true.
+func needChromium(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing: the browser tests need Debian's Chromium (apt-get install -y chromium)", chromiumPath)
+		}
+		t.Skipf("%s is missing; install it with: apt-get install -y chromium", chromiumPath)
+	}
 }
 
 // tap scrolls the element matching css to the middle of the screen (out
@@ -363,8 +375,16 @@ func (d *driver) step(ctx context.Context, name string, actions ...chromedp.Acti
 	}
 }
 
-// submit runs a click that loads a new page and waits for it.
+// submit runs a click that loads a new page and waits for it; the page
+// must not be an error.
 func (d *driver) submit(ctx context.Context, name string, click chromedp.Action[chromedp.Void]) {
+	d.t.Helper()
+	d.submitStatus(ctx, name, click, 0)
+}
+
+// submitStatus is submit for a page answered with status want (0: any
+// status below 400).
+func (d *driver) submitStatus(ctx context.Context, name string, click chromedp.Action[chromedp.Void], want int64) {
 	d.t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
@@ -373,7 +393,7 @@ func (d *driver) submit(ctx context.Context, name string, click chromedp.Action[
 		d.shot(ctx, "failed-"+strings.ReplaceAll(name, " ", "-"))
 		d.t.Fatalf("%s: %v", name, err)
 	}
-	if resp.Status >= 400 {
+	if want == 0 && resp.Status >= 400 || want != 0 && resp.Status != want {
 		d.shot(ctx, "failed-"+strings.ReplaceAll(name, " ", "-"))
 		d.t.Fatalf("%s: HTTP %d", name, resp.Status)
 	}
