@@ -381,3 +381,39 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 		}
 	})
 }
+
+// TestShopsSuspendResume: suspending needs a reason (shown in the shop's
+// row, with htmx or without); a suspended shop's storefront says so; the
+// shop resumes; the merchant's console shows the suspension and its
+// reason.
+func TestShopsSuspendResume(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		e := webtest.New(t, d)
+		m := e.NewMarket("网上供销社")
+		admin, _ := m.User("admin", authz.TenantAdmin, authz.TenantDomain(m.Tenant.ID))
+		owner := m.Account("王场长", "", "")
+		sh := m.Shop(owner, "yuelu-veg", "岳麓蔬菜基地", m.Yuelu)
+		row := `id="shop-` + sh.ID + `"`
+
+		r := webtest.Want(t, admin.Post("/admin/shops/"+sh.ID+"/suspend", url.Values{"reason": {""}}), 400, "no reason")
+		webtest.Contains(t, r, "no reason", "<!doctype html>", row, "必填", "岳麓蔬菜基地")
+		r = webtest.Want(t, admin.HTMX("/admin/shops/"+sh.ID+"/suspend", url.Values{"reason": {""}}), 400, "no reason, htmx")
+		webtest.Contains(t, r, "no reason, htmx", row, "必填")
+		webtest.Lacks(t, r, "no reason, htmx", "<!doctype html>")
+
+		webtest.Want(t, admin.Post("/admin/shops/"+sh.ID+"/suspend", url.Values{"reason": {"食品安全整改"}}), http.StatusSeeOther, "suspend")
+		r = webtest.Want(t, admin.Get("/admin/shops?status=suspended"), 200, "suspended list")
+		webtest.Contains(t, r, "suspended list", "店铺已暂停营业", "岳麓蔬菜基地", "食品安全整改", "恢复营业")
+		webtest.Contains(t, m.Anonymous().Get("/s/yuelu-veg/"), "storefront", "本店暂停营业")
+		webtest.Contains(t, m.SignedIn(owner).Get("/merchant/shops/"+sh.ID), "merchant console", "店铺已被暂停营业", "食品安全整改")
+		// Suspending twice is a conflict shown in the row.
+		r = webtest.Want(t, admin.HTMX("/admin/shops/"+sh.ID+"/suspend", url.Values{"reason": {"再次"}}), 409, "suspend twice")
+		webtest.Contains(t, r, "suspend twice", "店铺当前状态不允许此操作")
+
+		r = webtest.Want(t, admin.HTMX("/admin/shops/"+sh.ID+"/resume", nil), 200, "resume")
+		webtest.Contains(t, r, "resume", row, "店铺已恢复营业", "营业中")
+		r = webtest.Want(t, m.Anonymous().Get("/s/yuelu-veg/"), 200, "storefront again")
+		webtest.Lacks(t, r, "storefront again", "本店暂停营业")
+		webtest.Contains(t, r, "storefront again", "立即选购")
+	})
+}
