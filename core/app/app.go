@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -123,7 +124,10 @@ func NewWithDB(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	if a.Authz, err = authz.New(ctx, d); err != nil {
 		return nil, fmt.Errorf("authz: %w", err)
 	}
-	a.Merchants = merchant.New(merchant.Deps{DB: d, Authz: a.Authz, Identity: a.Identity})
+	a.Merchants = merchant.New(merchant.Deps{
+		DB: d, Authz: a.Authz, Identity: a.Identity,
+		Storage: merchant.NewLocalStorage(filepath.Join(cfg.DataDir, "uploads")),
+	})
 	a.registerProvisioning()
 	return a, nil
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -45,8 +44,6 @@ func newMarketServer(t *testing.T, d *db.DB) (*app.App, http.Handler) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Merchants.Storage = merchant.NewLocalStorage(filepath.Join(dir, "uploads"))
-	a.Provisioner.AddStep("flagship (test)", a.Merchants.ProvisionFlagship) // idempotent
 	return a, server.New(a)
 }
 

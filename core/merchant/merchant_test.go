@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -43,10 +42,6 @@ func newApp(t *testing.T, d *db.DB) *app.App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Merchants.Storage = merchant.NewLocalStorage(filepath.Join(dir, "uploads"))
-	// ProvisionFlagship does nothing when the flagship exists, so adding
-	// it again beside the app's own wiring is harmless.
-	a.Provisioner.AddStep("flagship (test)", a.Merchants.ProvisionFlagship)
 	return a
 }
 

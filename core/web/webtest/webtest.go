@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/textproto"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -45,11 +44,6 @@ func New(t testing.TB, d *db.DB) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Merchants.Storage = merchant.NewLocalStorage(filepath.Join(dir, "uploads"))
-	// Provisioning steps of the core are registered in core/app; the
-	// flagship store is added here so the storefront shows one (the step
-	// is idempotent).
-	a.Provisioner.AddStep("flagship (webtest)", a.Merchants.ProvisionFlagship)
 	return &Env{T: t, App: a, Handler: server.New(a)}
 }
 
