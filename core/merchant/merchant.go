@@ -17,6 +17,7 @@ package merchant
 import (
 	"context"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/jishi-dev/jishi/core"
 	"github.com/jishi-dev/jishi/core/authz"
@@ -36,7 +37,10 @@ type Deps struct {
 }
 
 // Service is the merchant context's API.
-type Service struct{ Deps }
+type Service struct {
+	Deps
+	gen atomic.Uint64
+}
 
 // New returns the service.
 func New(d Deps) *Service {
@@ -88,4 +92,15 @@ func (s *Service) check(ctx context.Context, p *identity.Principal, domain, perm
 func (s *Service) read(ctx context.Context, fn db.TxFunc) error { return s.DB.RunInReadTx(ctx, fn) }
 
 // write runs fn in a write transaction of the tenant in ctx.
-func (s *Service) write(ctx context.Context, fn db.TxFunc) error { return s.DB.RunInTx(ctx, fn) }
+func (s *Service) write(ctx context.Context, fn db.TxFunc) error {
+	err := s.DB.RunInTx(ctx, fn)
+	if err == nil {
+		s.gen.Add(1)
+	}
+	return err
+}
+
+// Generation changes after every committed write of s (any tenant); a
+// cache of shop data stamped with it is stale once it differs. Writes on
+// other server instances are not seen: such caches also need a TTL.
+func (s *Service) Generation() uint64 { return s.gen.Load() }

@@ -12,6 +12,8 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jishi-dev/jishi/core"
 	"github.com/jishi-dev/jishi/core/app"
@@ -36,7 +38,10 @@ var pages = web.MustParse(templateFS, template.FuncMap{
 }, "templates/*.html")
 
 // site holds the storefront's services.
-type site struct{ a *app.App }
+type site struct {
+	a     *app.App
+	homes sync.Map // tenant id → *homeEntry
+}
 
 var errNotFound = core.Errorf(core.NotFound, "error.not_found")
 
@@ -82,26 +87,58 @@ func (s *site) home(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	t := tenants.MustFromContext(ctx)
-	all, err := s.a.Merchants.Shops(ctx, merchant.ShopFilter{})
+	shops, cats, err := s.homeContent(ctx, t)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
-	d := &homeData{Announcement: announcement(t)}
+	d := &homeData{Announcement: announcement(t), Shops: shops, Categories: cats}
+	pages.Render(w, r, http.StatusOK, "home", &web.Page{Area: web.AreaStorefront, Data: d, Console: s.console(r)})
+}
+
+// homeTTL bounds how long the home page's shops and categories are served
+// from memory. A change made through this process shows at once (the
+// merchant service's generation moves); one made on another server
+// instance shows within homeTTL.
+const homeTTL = 3 * time.Second
+
+type homeEntry struct {
+	shops []*merchant.Shop
+	cats  []*catalog.Category
+	gen   uint64
+	at    time.Time
+}
+
+// homeContent returns the shops open to shoppers (active, and suspended
+// ones marked as such) and the category tree of tenant t, from the cache
+// when it is fresh. The cached slices are shared and read only.
+func (s *site) homeContent(ctx context.Context, t *tenants.Tenant) ([]*merchant.Shop, []*catalog.Category, error) {
+	gen := s.a.Merchants.Generation()
+	if v, ok := s.homes.Load(t.ID); ok {
+		e := v.(*homeEntry)
+		if e.gen == gen && time.Since(e.at) < homeTTL {
+			return e.shops, e.cats, nil
+		}
+	}
+	all, err := s.a.Merchants.Shops(ctx, merchant.ShopFilter{})
+	if err != nil {
+		return nil, nil, err
+	}
+	e := &homeEntry{gen: gen, at: time.Now()}
 	for _, sh := range all {
 		if sh.Status == merchant.ShopActive || sh.Status == merchant.ShopSuspended {
-			d.Shops = append(d.Shops, sh)
+			e.shops = append(e.shops, sh)
 		}
 	}
 	err = s.a.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) (err error) {
-		d.Categories, err = catalog.Tree(ctx, tx)
+		e.cats, err = catalog.Tree(ctx, tx)
 		return err
 	})
 	if err != nil {
-		httpx.Error(w, r, err)
-		return
+		return nil, nil, err
 	}
-	pages.Render(w, r, http.StatusOK, "home", &web.Page{Area: web.AreaStorefront, Data: d, Console: s.console(r)})
+	s.homes.Store(t.ID, e)
+	return e.shops, e.cats, nil
 }
 
 // announcement returns the marketplace's announcement from its settings,

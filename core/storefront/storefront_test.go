@@ -47,6 +47,14 @@ func TestHome(t *testing.T) {
 		host := e.Browser(m.Tenant.Slug+".localhost", "")
 		r = webtest.Want(t, host.Get("/"), 200, "tenant host")
 		webtest.Contains(t, r, "tenant host", `href="/s/yuelu-veg/"`, `href="/login"`)
+		// The home is served from memory for a few seconds, but a change
+		// made through this server shows on the next request.
+		if _, err := e.App.Merchants.SetStatus(m.Ctx, admin.Principal, veg.ID, merchant.ShopClosed, ""); err != nil {
+			t.Fatal(err)
+		}
+		r = webtest.Want(t, b.Get("/"), 200, "home after closing a shop")
+		webtest.Lacks(t, r, "home after closing a shop", veg.Name)
+		webtest.Contains(t, r, "home after closing a shop", rice.Name)
 	})
 }
 
