@@ -43,7 +43,8 @@ type shopSeed struct {
 var demo = []tenantSeed{
 	{
 		Slug: "changsha-coop", Name: "网上供销社·长沙",
-		City: regionSeed{"changsha", "长沙市"},
+		City:         regionSeed{"changsha", "长沙市"},
+		Announcement: "草莓季：长沙本地草莓每日现摘，14:00 前下单当天送达。",
 		Districts: []regionSeed{
 			{"yuelu", "岳麓区"}, {"furong", "芙蓉区"}, {"tianxin", "天心区"},
 			{"kaifu", "开福区"}, {"yuhua", "雨花区"}, {"wangcheng", "望城区"},

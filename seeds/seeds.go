@@ -66,6 +66,7 @@ func loadTenant(ctx context.Context, a *app.App, ts tenantSeed) error {
 	err = a.DB.RunInTx(ctx, func(ctx context.Context, tx bun.IDB) error {
 		s := t.Settings
 		s.ContactEmail = admin.Email
+		s.Announcement = ts.Announcement
 		if err := tenants.UpdateSettings(ctx, tx, s); err != nil {
 			return err
 		}

@@ -64,6 +64,9 @@ type Settings struct {
 	ServiceHours string `json:"service_hours"`
 	// ContactEmail is shown on every storefront page.
 	ContactEmail string `json:"contact_email"`
+	// Announcement is the marketplace notice on the storefront home
+	// (empty for none).
+	Announcement string `json:"announcement,omitempty"`
 }
 
 // DefaultSettings returns the settings a new tenant starts with.

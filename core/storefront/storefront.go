@@ -8,7 +8,6 @@ package storefront
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"html/template"
 	"net/http"
 	"strings"
@@ -92,7 +91,7 @@ func (s *site) home(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	d := &homeData{Announcement: announcement(t), Shops: shops, Categories: cats}
+	d := &homeData{Announcement: strings.TrimSpace(t.Settings.Announcement), Shops: shops, Categories: cats}
 	pages.Render(w, r, http.StatusOK, "home", &web.Page{Area: web.AreaStorefront, Data: d, Console: s.console(r)})
 }
 
@@ -139,22 +138,6 @@ func (s *site) homeContent(ctx context.Context, t *tenants.Tenant) ([]*merchant.
 	}
 	s.homes.Store(t.ID, e)
 	return e.shops, e.cats, nil
-}
-
-// announcement returns the marketplace's announcement from its settings,
-// when the settings carry one ("announcement"); it is read by name so
-// that the page shows it as soon as tenant settings hold it.
-func announcement(t *tenants.Tenant) string {
-	b, err := json.Marshal(t.Settings)
-	if err != nil {
-		return ""
-	}
-	var m map[string]any
-	if json.Unmarshal(b, &m) != nil {
-		return ""
-	}
-	s, _ := m["announcement"].(string)
-	return strings.TrimSpace(s)
 }
 
 // shopRedirect sends /s/{shop} to /s/{shop}/ with the resolution base (the

@@ -1,6 +1,7 @@
 package storefront_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"github.com/jishi-dev/jishi/core/identity"
 	"github.com/jishi-dev/jishi/core/merchant"
 	"github.com/jishi-dev/jishi/core/web/webtest"
+	"github.com/jishi-dev/jishi/tenants"
+	"github.com/uptrace/bun"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -36,8 +39,17 @@ func TestHome(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Provisioning gave the marketplace the default category tree.
+		settings := m.Tenant.Settings
+		settings.Announcement = "<b>草莓季</b>：14:00 前下单当天送达"
+		if err := e.App.DB.RunInTx(m.Ctx, func(ctx context.Context, tx bun.IDB) error {
+			return tenants.UpdateSettings(ctx, tx, settings)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		e.App.Resolver.Invalidate()
 		b := m.Anonymous()
 		r := webtest.Want(t, b.Get("/"), 200, "home")
+		webtest.Contains(t, r, "home", "&lt;b&gt;草莓季&lt;/b&gt;：14:00 前下单当天送达")
 		webtest.Contains(t, r, "home", "网上供销社·长沙", "官方旗舰店", veg.Name, rice.Name, "暂停营业",
 			`href="/t/`+m.Tenant.Slug+`/s/yuelu-veg/"`, "生鲜食材", "菌菇", "新鲜水果", "客服中心", "服务时间", "id=\"service\"")
 		webtest.Lacks(t, r, "home", gone.Name)
