@@ -32,7 +32,7 @@ const usage = `jishi — the Jishi (集市) marketplace server
 
 Usage:
   jishi serve [flags]                    migrate, seed an empty database, serve HTTP
-  jishi migrate [flags]                  apply database migrations (idempotent)
+  jishi migrate [-grant ROLE] [flags]    apply database migrations (idempotent); -grant: the PostgreSQL role to serve as
   jishi seed [flags]                     load the demo marketplaces into an empty database
   jishi tenant create -slug S -name N [-domain D]... [-admin-email E -admin-password P]
   jishi tenant list [flags]
@@ -97,6 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "migrate":
 		fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 		cfg := commonFlags(fs)
+		grant := fs.String("grant", "", "PostgreSQL: create this role if missing (NOSUPERUSER NOBYPASSRLS) and grant it the tables, to serve as")
 		if err := fs.Parse(rest); err != nil {
 			return err
 		}
@@ -106,6 +107,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer a.Close()
 		fmt.Fprintf(stdout, "database %s (%s) is up to date\n", a.DB.Location, a.DB.Engine)
+		if *grant != "" {
+			if err := a.DB.GrantServingRole(ctx, *grant); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "role %s may read and write the tables; serve as it (row-level security applies)\n", *grant)
+		}
 		return nil
 	case "seed":
 		fs := flag.NewFlagSet("seed", flag.ContinueOnError)
@@ -159,6 +166,11 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer a.Close()
+	if bypass, err := a.DB.BypassesRLS(ctx); err != nil {
+		return fmt.Errorf("check the database role: %w", err)
+	} else if bypass {
+		slog.Warn("the database role is a superuser or has BYPASSRLS: row-level security does not back up tenant isolation; serve as the role of `jishi migrate -grant jishi_app` (see README)")
+	}
 	logins := seeds.Logins(a)
 	if !*noSeed {
 		need, err := seeds.Needed(ctx, a)

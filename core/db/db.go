@@ -12,15 +12,17 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
+
+	_ "time/tzdata" // Asia/Shanghai on machines without a zoneinfo database
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"github.com/uptrace/bun/driver/sqliteshim"
-	_ "time/tzdata" // Asia/Shanghai on machines without a zoneinfo database
 
 	"github.com/jishi-dev/jishi/tenants"
 )
@@ -218,4 +220,49 @@ func IsUniqueViolation(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "SQLSTATE 23505") || strings.Contains(s, "UNIQUE constraint failed") ||
 		strings.Contains(s, "duplicate key value")
+}
+
+// BypassesRLS reports whether the connection's PostgreSQL role skips
+// row-level security (a superuser, or a role with BYPASSRLS), in which
+// case the database no longer backs up tenant isolation. Always false on
+// SQLite, which has no row-level security.
+func (d *DB) BypassesRLS(ctx context.Context) (bool, error) {
+	if d.Engine != Postgres {
+		return false, nil
+	}
+	var bypass bool
+	err := d.DB.QueryRowContext(ctx, `SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user`).Scan(&bypass)
+	return bypass, err
+}
+
+var roleName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// GrantServingRole prepares PostgreSQL role for serving Jishi: it creates
+// the role when missing (LOGIN NOSUPERUSER NOBYPASSRLS, so row-level
+// security applies to it; set its password yourself) and grants it
+// reading and writing every table and sequence of the public schema, but
+// not owning or altering them. d must be connected as the tables' owner,
+// after migrating; run it again after each migration that adds tables
+// (`jishi migrate -grant ROLE` does both).
+func (d *DB) GrantServingRole(ctx context.Context, role string) error {
+	if d.Engine != Postgres {
+		return fmt.Errorf("grant %s: only PostgreSQL has roles", role)
+	}
+	if !roleName.MatchString(role) {
+		return fmt.Errorf("grant %q: a role name is lower-case letters, digits and _", role)
+	}
+	stmts := []string{
+		`DO $$ BEGIN
+		   CREATE ROLE ` + role + ` LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+		 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
+		`GRANT USAGE ON SCHEMA public TO ` + role,
+		`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ` + role,
+		`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ` + role,
+	}
+	for _, s := range stmts {
+		if _, err := d.DB.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("grant %s: %w", role, err)
+		}
+	}
+	return nil
 }

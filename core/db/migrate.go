@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"github.com/uptrace/bun/migrate"
 )
@@ -34,7 +35,15 @@ func (d *DB) Migrate(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	m := migrate.NewMigrator(d.DB, ms)
+	// Up to date: nothing to create or lock, so a serving role without
+	// the right to create tables (see GrantServingRole) starts fine.
+	if st, err := m.MigrationsWithStatus(ctx); err == nil && len(st.Unapplied()) == 0 {
+		return nil, nil
+	}
 	if err := m.Init(ctx); err != nil {
+		if d.Engine == Postgres && strings.Contains(err.Error(), "42501") {
+			return nil, fmt.Errorf("the database has migrations to apply and this role may not apply them: run `jishi migrate` as the tables' owner first: %w", err)
+		}
 		return nil, fmt.Errorf("init migrations: %w", err)
 	}
 	if err := m.Lock(ctx); err != nil {

@@ -432,3 +432,24 @@ func TestRowLevelSecurityIsolatesTenants(t *testing.T) {
 		t.Fatalf("regions: tenant A now has %d rows, want 1", n)
 	}
 }
+
+// TestBypassesRLS: the tests' serving role is subject to row-level
+// security; the superuser that migrates is not; SQLite has none.
+func TestBypassesRLS(t *testing.T) {
+	ctx := context.Background()
+	if b, err := dbtest.SQLite(t).BypassesRLS(ctx); err != nil || b {
+		t.Errorf("SQLite BypassesRLS = %v, %v", b, err)
+	}
+	d := dbtest.Postgres(t)
+	if b, err := d.BypassesRLS(ctx); err != nil || b {
+		t.Errorf("%s BypassesRLS = %v, %v; want false", dbtest.AppRole, b, err)
+	}
+	super, err := db.Open(ctx, dbtest.PostgresURL(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer super.Close()
+	if b, err := super.BypassesRLS(ctx); err != nil || !b {
+		t.Errorf("superuser BypassesRLS = %v, %v; want true", b, err)
+	}
+}

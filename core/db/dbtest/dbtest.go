@@ -202,19 +202,4 @@ func OpenMigrated(adminURL, name string) (*db.DB, error) {
 
 // GrantApp creates AppRole when missing (NOSUPERUSER NOBYPASSRLS) and
 // grants it the use of every table and sequence of the public schema.
-func GrantApp(ctx context.Context, owner *db.DB) error {
-	stmts := []string{
-		`DO $$ BEGIN
-		   CREATE ROLE ` + AppRole + ` LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-		 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
-		`GRANT USAGE ON SCHEMA public TO ` + AppRole,
-		`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ` + AppRole,
-		`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ` + AppRole,
-	}
-	for _, s := range stmts {
-		if _, err := owner.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("grant %s: %w", AppRole, err)
-		}
-	}
-	return nil
-}
+func GrantApp(ctx context.Context, owner *db.DB) error { return owner.GrantServingRole(ctx, AppRole) }
