@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -629,4 +630,48 @@ func TestHTTPBadApplicationInput(t *testing.T) {
 			t.Fatalf("shops: %+v", shops)
 		}
 	})
+}
+
+// countingReader counts the bytes the server consumed from a body.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// TestHTTPOversizedFormIsNotReadBeforeTheLimit: the CSRF check of a form
+// post (which reads the csrf_token field) runs after the route's body
+// limit is in place, so a 20 MB upload to a 3 MB route is cut off near
+// 3 MB and refused, whatever it carries at its end.
+func TestHTTPOversizedFormIsNotReadBeforeTheLimit(t *testing.T) {
+	a, h := newMarketServer(t, dbtest.SQLite(t))
+	s := newMarket(t, a, h)
+	sh, owner := s.openShop("big-upload")
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("file", "logo.png")
+	fw.Write(pngImage)
+	fw.Write(make([]byte, 20<<20))
+	mw.WriteField("csrf_token", owner.cookies[httpx.CSRFCookie])
+	mw.Close()
+	body := &countingReader{r: &buf}
+	r := httptest.NewRequest("POST", owner.base+"/api/v1/merchant/shops/"+sh.ID+"/logo", body)
+	r.Host = "localhost"
+	r.Header.Set("Content-Type", mw.FormDataContentType())
+	for k, v := range owner.cookies {
+		r.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusForbidden && w.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("20 MB logo: %d, want 403 or 413: %s", w.Code, w.Body)
+	}
+	if body.n > 4<<20 {
+		t.Errorf("the server read %d bytes of a body limited to 3 MiB", body.n)
+	}
 }

@@ -180,12 +180,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		ctx = identity.WithPrincipal(ctx, p)
 		r = r.WithContext(ctx)
 	}
-	if unsafeMethod(r.Method) && (p == nil || p.TokenID == "") {
-		if !s.csrfOK(r, token) {
-			Error(w, r, core.Errorf(core.Forbidden, "error.csrf"))
-			return
-		}
-	}
 	area := AreaPlatform
 	if res.Tenant != nil {
 		area = AreaTenant
@@ -221,11 +215,20 @@ func Domain(ctx context.Context) string {
 	return "platform"
 }
 
+// authorize runs once the route is known and its body limit is in place:
+// the CSRF check of unsafe requests that rely on cookies (it may read a
+// form body, so it must not run before the limit), then the route's
+// permission.
 func (s *Server) authorize(r *http.Request, rt Route) error {
+	p, ok := identity.PrincipalFrom(r.Context())
+	if unsafeMethod(r.Method) && (!ok || p.TokenID == "") {
+		if !s.csrfOK(r, CSRFToken(r.Context())) {
+			return core.Errorf(core.Forbidden, "error.csrf")
+		}
+	}
 	if rt.Public {
 		return nil
 	}
-	p, ok := identity.PrincipalFrom(r.Context())
 	if !ok {
 		return core.Errorf(core.Unauthenticated, "error.unauthenticated")
 	}
