@@ -143,7 +143,7 @@ func (s *Service) slugTaken(ctx context.Context, tx bun.IDB, slug, self string) 
 	if n > 0 {
 		return true, nil
 	}
-	q := db.Select(ctx, tx, (*Application)(nil)).Where("a.slug = ?", slug).Where("a.status IN (?)", bun.In(openStatuses))
+	q := db.Select(ctx, tx, (*Application)(nil)).Where("a.slug = ?", slug).Where("a.status IN (?)", bun.List(openStatuses))
 	if self != "" {
 		q = q.Where("a.id <> ?", self)
 	}
@@ -172,7 +172,7 @@ func (s *Service) Apply(ctx context.Context, p *identity.Principal, in Applicati
 	var a *Application
 	err = s.write(ctx, func(ctx context.Context, tx bun.IDB) error {
 		n, err := db.Select(ctx, tx, (*Application)(nil)).Where("a.applicant_id = ?", p.UserID).
-			Where("a.status IN (?)", bun.In(openStatuses)).Count(ctx)
+			Where("a.status IN (?)", bun.List(openStatuses)).Count(ctx)
 		if err != nil {
 			return fmt.Errorf("count open applications: %w", err)
 		}
@@ -283,7 +283,7 @@ func (s *Service) UpdateApplication(ctx context.Context, p *identity.Principal, 
 		res, err := db.Update(ctx, tx, a).
 			Column("shop_name", "slug", "contact_name", "contact_phone", "contact_email", "licence_no",
 				"main_categories", "region_id", "expected_products", "via_flagship", "status", "updated_at").
-			WherePK().Where("a.status IN (?)", bun.In(openStatuses)).Exec(ctx)
+			WherePK().Where("a.status IN (?)", bun.List(openStatuses)).Exec(ctx)
 		if err != nil {
 			return applicationWriteError(err)
 		}
@@ -313,7 +313,7 @@ func (s *Service) Withdraw(ctx context.Context, p *identity.Principal, id string
 		}
 		a.Status, a.UpdatedAt = ApplicationWithdrawn, time.Now().UTC()
 		res, err := db.Update(ctx, tx, a).Column("status", "updated_at").WherePK().
-			Where("a.status IN (?)", bun.In(openStatuses)).Exec(ctx)
+			Where("a.status IN (?)", bun.List(openStatuses)).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("withdraw application: %w", err)
 		}

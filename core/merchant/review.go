@@ -52,7 +52,7 @@ func (s *Service) Applications(ctx context.Context, p *identity.Principal, f App
 			if len(mine) == 0 {
 				return nil
 			}
-			q = q.Where("a.region_id IN (?)", bun.In(mine))
+			q = q.Where("a.region_id IN (?)", bun.List(mine))
 		}
 		return q.Scan(ctx)
 	})
