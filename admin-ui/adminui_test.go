@@ -2,6 +2,7 @@ package adminui_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -415,5 +416,40 @@ func TestShopsSuspendResume(t *testing.T) {
 		r = webtest.Want(t, m.Anonymous().Get("/s/yuelu-veg/"), 200, "storefront again")
 		webtest.Lacks(t, r, "storefront again", "本店暂停营业")
 		webtest.Contains(t, r, "storefront again", "立即选购")
+	})
+}
+
+// TestConsoleListsArePaged: the shop list shows 50 shops a page with
+// links to the neighbouring pages (keeping the filter); the overview
+// counts every shop, not a page.
+func TestConsoleListsArePaged(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		e := webtest.New(t, d)
+		m := e.NewMarket("网上供销社")
+		admin, _ := m.User("admin", authz.TenantAdmin, authz.TenantDomain(m.Tenant.ID))
+		owner := m.Account("王场长", "", "")
+		for i := range 55 {
+			m.Shop(owner, fmt.Sprintf("shop-%02d", i), fmt.Sprintf("第%02d号店", i), m.Yuelu)
+		}
+		// The flagship store and 55 shops: 50 on page 1, 6 on page 2.
+		r := webtest.Want(t, admin.Get("/admin/shops?status=all"), 200, "page 1")
+		body := r.Body
+		if n := strings.Count(body, `<li id="shop-`); n != 50 {
+			t.Errorf("page 1 shows %d shops, want 50", n)
+		}
+		webtest.Contains(t, r, "page 1", "第 1 页", `rel="next" href="/t/`+m.Tenant.Slug+`/admin/shops?page=2&amp;status=all"`, "第48号店")
+		webtest.Lacks(t, r, "page 1", `rel="prev"`, "第49号店")
+		r = webtest.Want(t, admin.Get("/admin/shops?status=all&page=2"), 200, "page 2")
+		if n := strings.Count(r.Body, `<li id="shop-`); n != 6 {
+			t.Errorf("page 2 shows %d shops, want 6", n)
+		}
+		webtest.Contains(t, r, "page 2", "第 2 页", `rel="prev" href="/t/`+m.Tenant.Slug+`/admin/shops?status=all"`, "第49号店", "第54号店")
+		webtest.Lacks(t, r, "page 2", `rel="next"`)
+		for _, bad := range []string{"0", "-3", "abc"} {
+			r = webtest.Want(t, admin.Get("/admin/shops?status=all&page="+bad), 200, "bad page "+bad)
+			webtest.Contains(t, r, "bad page "+bad, "第 1 页")
+		}
+		r = webtest.Want(t, admin.Get("/admin"), 200, "overview")
+		webtest.Contains(t, r, "overview", ">56<")
 	})
 }

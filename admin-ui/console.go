@@ -78,32 +78,18 @@ func (u *ui) dashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, p := r.Context(), web.Principal(r)
 	d := &dashboardData{}
-	apps, err := u.a.Merchants.Applications(ctx, p, merchant.ApplicationFilter{})
+	apps, err := u.a.Merchants.ApplicationCounts(ctx, p)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
-	for _, a := range apps {
-		switch a.Status {
-		case merchant.ApplicationSubmitted:
-			d.Submitted++
-		case merchant.ApplicationChangesRequested:
-			d.Changes++
-		}
-	}
-	shops, err := u.a.Merchants.ShopsFor(ctx, p, merchant.ShopFilter{})
+	d.Submitted, d.Changes = apps[merchant.ApplicationSubmitted], apps[merchant.ApplicationChangesRequested]
+	shops, err := u.a.Merchants.ShopCounts(ctx, p)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
-	for _, sh := range shops {
-		switch sh.Status {
-		case merchant.ShopActive:
-			d.Active++
-		case merchant.ShopSuspended:
-			d.Suspended++
-		}
-	}
+	d.Active, d.Suspended = shops[merchant.ShopActive], shops[merchant.ShopSuspended]
 	if c.Regions {
 		x, err := u.regions(ctx)
 		if err != nil {
@@ -168,6 +154,7 @@ type applicationsData struct {
 	Statuses     []string
 	Applications []*merchant.Application
 	Regions      *regionIndex
+	Pager        pager
 }
 
 var queueStatuses = []string{merchant.ApplicationSubmitted, merchant.ApplicationChangesRequested,
@@ -192,19 +179,22 @@ func (u *ui) applications(w http.ResponseWriter, r *http.Request) {
 	if status == "all" {
 		f.Status = ""
 	}
+	n, window := pageWindow(r)
+	f.Page = window
 	ctx := r.Context()
 	apps, err := u.a.Merchants.Applications(ctx, web.Principal(r), f)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
+	apps, pg := newPager(r, "/admin/applications", n, apps)
 	x, err := u.regions(ctx)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
 	pages.Render(w, r, http.StatusOK, "applications", consolePage(r, "ui.apps.title", c,
-		&applicationsData{Status: status, Statuses: queueStatuses, Applications: apps, Regions: x}))
+		&applicationsData{Status: status, Statuses: queueStatuses, Applications: apps, Regions: x, Pager: pg}))
 }
 
 // applicationData is one application under review.
@@ -337,6 +327,7 @@ type shopsData struct {
 	Statuses []string
 	Shops    []*shopRow
 	Regions  *regionIndex
+	Pager    pager
 }
 
 // shopRow is one shop of the console's list with what the caller may do.
@@ -378,18 +369,21 @@ func (u *ui) renderShops(w http.ResponseWriter, r *http.Request, code int, faile
 	if status == "all" {
 		filter.Status = ""
 	}
+	n, window := pageWindow(r)
+	filter.Page = window
 	ctx := r.Context()
 	list, err := u.a.Merchants.ShopsFor(ctx, web.Principal(r), filter)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
+	list, pg := newPager(r, "/admin/shops", n, list)
 	x, err := u.regions(ctx)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
-	d := &shopsData{Status: status, Statuses: shopStatuses, Regions: x}
+	d := &shopsData{Status: status, Statuses: shopStatuses, Regions: x, Pager: pg}
 	for _, sh := range list {
 		row := u.shopRow(r, x, sh)
 		if sh.ID == failedID {

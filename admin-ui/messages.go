@@ -6,6 +6,11 @@ func init() {
 	i18n.Add(i18n.ZH, map[string]string{
 		"ui.all": "全部",
 
+		"ui.pager.label": "翻页",
+		"ui.pager.prev":  "上一页",
+		"ui.pager.next":  "下一页",
+		"ui.pager.page":  "第 %d 页",
+
 		"ui.app_status.submitted":         "待审核",
 		"ui.app_status.changes_requested": "待修改",
 		"ui.app_status.approved":          "已批准",
@@ -156,6 +161,11 @@ func init() {
 	})
 	i18n.Add(i18n.EN, map[string]string{
 		"ui.all": "All",
+
+		"ui.pager.label": "Pages",
+		"ui.pager.prev":  "Previous",
+		"ui.pager.next":  "Next",
+		"ui.pager.page":  "Page %d",
 
 		"ui.app_status.submitted":         "Awaiting review",
 		"ui.app_status.changes_requested": "Changes requested",

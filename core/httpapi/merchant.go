@@ -95,8 +95,13 @@ func registerMerchant(rt *httpx.Router, a *app.App) {
 	// Review: tenant admins everywhere, region managers in their regions.
 	handle("GET", "/api/v1/admin/applications", merchant.PermListApps, true, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		as, err := m.Applications(r.Context(), principal(r), merchant.ApplicationFilter{Status: q.Get("status"), RegionID: q.Get("region_id")})
-		reply(w, r, http.StatusOK, map[string]any{"applications": as}, err)
+		pg, err := page(r)
+		if err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+		as, err := m.Applications(r.Context(), principal(r), merchant.ApplicationFilter{Status: q.Get("status"), RegionID: q.Get("region_id"), Page: fetch(pg)})
+		paged(w, r, "applications", pg, as, err)
 	})
 	handle("GET", "/api/v1/admin/applications/{id}", merchant.PermListApps, true, func(w http.ResponseWriter, r *http.Request) {
 		ap, err := m.ApplicationForReview(r.Context(), principal(r), r.PathValue("id"))
@@ -133,8 +138,13 @@ func registerMerchant(rt *httpx.Router, a *app.App) {
 	// (a suspended shop shows, with selling false).
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/shops", Public: true, Handler: func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		shops, err := m.Shops(r.Context(), merchant.ShopFilter{Status: merchant.ShopActive, RegionID: q.Get("region_id"), Query: q.Get("q")})
-		reply(w, r, http.StatusOK, map[string]any{"shops": publicShops(shops)}, err)
+		pg, err := page(r)
+		if err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+		shops, err := m.Shops(r.Context(), merchant.ShopFilter{Status: merchant.ShopActive, RegionID: q.Get("region_id"), Query: q.Get("q"), Page: fetch(pg)})
+		paged(w, r, "shops", pg, publicShops(shops), err)
 	}})
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/shops/{slug}", Public: true, Handler: func(w http.ResponseWriter, r *http.Request) {
 		sh, err := m.StorefrontShop(r.Context(), r.PathValue("slug"))
@@ -148,8 +158,13 @@ func registerMerchant(rt *httpx.Router, a *app.App) {
 	// Shops in the admin console.
 	handle("GET", "/api/v1/admin/shops", merchant.PermListShops, true, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		shops, err := m.ShopsFor(r.Context(), principal(r), merchant.ShopFilter{Status: q.Get("status"), RegionID: q.Get("region_id"), Query: q.Get("q")})
-		reply(w, r, http.StatusOK, map[string]any{"shops": shops}, err)
+		pg, err := page(r)
+		if err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+		shops, err := m.ShopsFor(r.Context(), principal(r), merchant.ShopFilter{Status: q.Get("status"), RegionID: q.Get("region_id"), Query: q.Get("q"), Page: fetch(pg)})
+		paged(w, r, "shops", pg, shops, err)
 	})
 	for action, status := range map[string]string{"suspend": merchant.ShopSuspended, "resume": merchant.ShopActive, "close": merchant.ShopClosed} {
 		handle("POST", "/api/v1/admin/shops/{id}/"+action, merchant.PermManageShop, true, func(w http.ResponseWriter, r *http.Request) {

@@ -84,6 +84,24 @@ type ApplicationInput struct {
 type ApplicationFilter struct {
 	Status   string // one of the Application statuses; "" for all
 	RegionID string
+	Page
+}
+
+// Page is a window of a list: at most Limit items (0: all) after skipping
+// Offset.
+type Page struct {
+	Limit, Offset int
+}
+
+// apply limits q to the page.
+func (pg Page) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	if pg.Offset > 0 {
+		q = q.Offset(int64(pg.Offset))
+	}
+	if pg.Limit > 0 {
+		q = q.Limit(int64(pg.Limit))
+	}
+	return q
 }
 
 // CategoryCodes is a list of top-level category codes, stored as a JSON
@@ -245,6 +263,7 @@ type ShopFilter struct {
 	RegionID string
 	// Query matches the shop's name or slug (substring, case-insensitive).
 	Query string
+	Page
 }
 
 // ProfileInput is what a shop owner edits on the shop's profile.

@@ -20,7 +20,8 @@ const ReviewNoteMax = 500
 // Applications returns the applications p may review, newest first: every
 // application for a tenant admin, those of their regions for a region
 // manager (PermListApps in the application's region domain), none for
-// others. Returns Unauthenticated without a tenant principal.
+// others; f.Page picks a window. Returns Unauthenticated without a tenant
+// principal.
 func (s *Service) Applications(ctx context.Context, p *identity.Principal, f ApplicationFilter) ([]*Application, error) {
 	t, err := tenantPrincipal(ctx, p)
 	if err != nil {
@@ -38,22 +39,14 @@ func (s *Service) Applications(ctx context.Context, p *identity.Principal, f App
 			}
 			q = q.Where("a.region_id = ?", f.RegionID)
 		}
-		if !s.allowed(ctx, p, authz.TenantDomain(t.ID), PermListApps) {
-			var regions []string
-			if err := db.Select(ctx, tx, (*Application)(nil)).ColumnExpr("DISTINCT a.region_id").Scan(ctx, &regions); err != nil {
-				return fmt.Errorf("list application regions: %w", err)
-			}
-			var mine []string
-			for _, r := range regions {
-				if s.allowed(ctx, p, authz.RegionDomain(t.ID, r), PermListApps) {
-					mine = append(mine, r)
-				}
-			}
-			if len(mine) == 0 {
-				return nil
-			}
+		all, mine, err := s.reach(ctx, tx, t, p, PermListApps)
+		if err != nil || (!all && len(mine) == 0) {
+			return err
+		}
+		if !all {
 			q = q.Where("a.region_id IN (?)", bun.List(mine))
 		}
+		q = f.Page.apply(q)
 		return q.Scan(ctx)
 	})
 	if err != nil {
@@ -221,4 +214,65 @@ func (s *Service) RequestChanges(ctx context.Context, p *identity.Principal, id,
 		a.Status, a.ReviewNote = ApplicationChangesRequested, validate.Text(&fe, "note", note, 1, ReviewNoteMax)
 		return fe.Err()
 	})
+}
+
+// reach says where p holds perm: in the whole tenant (all), or only in
+// the regions listed.
+func (s *Service) reach(ctx context.Context, tx bun.IDB, t *tenants.Tenant, p *identity.Principal, perm string) (all bool, regions []string, err error) {
+	if s.allowed(ctx, p, authz.TenantDomain(t.ID), perm) {
+		return true, nil, nil
+	}
+	var ids []string
+	if err := db.Select(ctx, tx, (*tenants.Region)(nil)).ColumnExpr("?TableAlias.id").Scan(ctx, &ids); err != nil {
+		return false, nil, fmt.Errorf("list regions: %w", err)
+	}
+	for _, id := range ids {
+		if s.allowed(ctx, p, authz.RegionDomain(t.ID, id), perm) {
+			regions = append(regions, id)
+		}
+	}
+	return false, regions, nil
+}
+
+// ApplicationCounts returns how many applications p may review are in
+// each status.
+func (s *Service) ApplicationCounts(ctx context.Context, p *identity.Principal) (map[string]int, error) {
+	t, err := tenantPrincipal(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	err = s.read(ctx, func(ctx context.Context, tx bun.IDB) error {
+		all, mine, err := s.reach(ctx, tx, t, p, PermListApps)
+		if err != nil || (!all && len(mine) == 0) {
+			return err
+		}
+		q := db.Select(ctx, tx, (*Application)(nil)).Column("a.status").ColumnExpr("count(*)").Group("a.status")
+		if !all {
+			q = q.Where("a.region_id IN (?)", bun.List(mine))
+		}
+		return countByStatus(ctx, q, out)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count applications: %w", err)
+	}
+	return out, nil
+}
+
+// countByStatus scans (status, count) rows into out.
+func countByStatus(ctx context.Context, q *bun.SelectQuery, out map[string]int) error {
+	rows, err := q.Rows(ctx)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return err
+		}
+		out[st] = n
+	}
+	return rows.Err()
 }

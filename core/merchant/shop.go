@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jishi-dev/jishi/core"
-	"github.com/jishi-dev/jishi/core/authz"
 	"github.com/jishi-dev/jishi/core/db"
 	"github.com/jishi-dev/jishi/core/identity"
 	"github.com/jishi-dev/jishi/core/validate"
@@ -52,7 +51,7 @@ func shopQuery(q *bun.SelectQuery, f ShopFilter) *bun.SelectQuery {
 			return q.Where(`lower(s.name) LIKE ? ESCAPE '\'`, pat).WhereOr(`s.slug LIKE ? ESCAPE '\'`, pat)
 		})
 	}
-	return q.Order("s.is_flagship DESC", "s.created_at", "s.id")
+	return f.Page.apply(q.Order("s.is_flagship DESC", "s.created_at", "s.id"))
 }
 
 // Shops returns the shops of the tenant in ctx that match f, the flagship
@@ -75,24 +74,59 @@ func (s *Service) Shops(ctx context.Context, f ShopFilter) ([]*Shop, error) {
 
 // ShopsFor returns the shops matching f that p may see in the admin
 // console: all for a tenant admin, those of their regions for a region
-// manager (PermListShops in the shop's domain), none for others. Returns
-// Unauthenticated without a tenant principal.
+// manager (PermListShops in the shop's region domain), none for others;
+// f.Page picks a window. Returns Unauthenticated without a tenant
+// principal.
 func (s *Service) ShopsFor(ctx context.Context, p *identity.Principal, f ShopFilter) ([]*Shop, error) {
 	t, err := tenantPrincipal(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.Shops(ctx, f)
-	if err != nil || s.allowed(ctx, p, authz.TenantDomain(t.ID), PermListShops) {
-		return all, err
-	}
 	shops := []*Shop{}
-	for _, sh := range all {
-		if s.allowed(ctx, p, sh.AuthzDomain(), PermListShops) {
-			shops = append(shops, sh)
-		}
+	if f.RegionID != "" && !validID(f.RegionID) {
+		return shops, nil
 	}
+	err = s.read(ctx, func(ctx context.Context, tx bun.IDB) error {
+		all, mine, err := s.reach(ctx, tx, t, p, PermListShops)
+		if err != nil || (!all && len(mine) == 0) {
+			return err
+		}
+		q := shopQuery(db.Select(ctx, tx, &shops), f)
+		if !all {
+			q = q.Where("s.region_id IN (?)", bun.List(mine))
+		}
+		return q.Scan(ctx)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list shops: %w", err)
+	}
+	withHost(ctx, shops...)
 	return shops, nil
+}
+
+// ShopCounts returns how many shops p may see in the admin console are
+// in each status.
+func (s *Service) ShopCounts(ctx context.Context, p *identity.Principal) (map[string]int, error) {
+	t, err := tenantPrincipal(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	err = s.read(ctx, func(ctx context.Context, tx bun.IDB) error {
+		all, mine, err := s.reach(ctx, tx, t, p, PermListShops)
+		if err != nil || (!all && len(mine) == 0) {
+			return err
+		}
+		q := db.Select(ctx, tx, (*Shop)(nil)).Column("s.status").ColumnExpr("count(*)").Group("s.status")
+		if !all {
+			q = q.Where("s.region_id IN (?)", bun.List(mine))
+		}
+		return countByStatus(ctx, q, out)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count shops: %w", err)
+	}
+	return out, nil
 }
 
 func loadShop(ctx context.Context, tx bun.IDB, id string) (*Shop, error) {
