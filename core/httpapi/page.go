@@ -40,7 +40,9 @@ func page(r *http.Request) (merchant.Page, error) {
 
 // fetch is the window asked of the service: one more than the page, to
 // learn whether more follow.
-func fetch(pg merchant.Page) merchant.Page { return merchant.Page{Limit: pg.Limit + 1, Offset: pg.Offset} }
+func fetch(pg merchant.Page) merchant.Page {
+	return merchant.Page{Limit: pg.Limit + 1, Offset: pg.Offset}
+}
 
 // paged answers a list: the first pg.Limit items under key, the window,
 // and whether more follow.
