@@ -1,0 +1,173 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jishi-dev/jishi/core/app"
+	"github.com/jishi-dev/jishi/core/authz"
+	"github.com/jishi-dev/jishi/core/db"
+	"github.com/jishi-dev/jishi/core/db/dbtest"
+	"github.com/jishi-dev/jishi/core/identity"
+	"github.com/jishi-dev/jishi/core/merchant"
+	"github.com/jishi-dev/jishi/core/server"
+	"github.com/jishi-dev/jishi/seeds"
+	"github.com/jishi-dev/jishi/tenants"
+	"github.com/uptrace/bun"
+)
+
+// seeded returns an App on d holding the demo marketplaces, seeding them
+// unless d holds them already.
+func seeded(b *testing.B, d *db.DB) *app.App {
+	b.Helper()
+	a, err := app.NewWithDB(context.Background(), app.Config{FastHashing: true, DataDir: b.TempDir()}, d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	need, err := seeds.Needed(context.Background(), a)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if need { // the package's PostgreSQL database is shared by its benchmarks
+		if _, err := seeds.Load(context.Background(), a); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return a
+}
+
+// benchDB is PostgreSQL when JISHI_TEST_POSTGRES is set, SQLite otherwise.
+func benchDB(b *testing.B) *db.DB {
+	if os.Getenv("JISHI_TEST_POSTGRES") != "" {
+		return dbtest.Postgres(b)
+	}
+	return dbtest.SQLite(b)
+}
+
+// BenchmarkRequestPipeline measures what every request pays before its
+// handler runs, with warm caches: resolving the tenant from the Host
+// header, looking up the session from its cookie, and the authorisation
+// decision (a region manager asking to review applications in a district).
+func BenchmarkRequestPipeline(b *testing.B) {
+	ctx := context.Background()
+	a := seeded(b, benchDB(b))
+	t, err := tenants.BySlug(ctx, a.DB.DB, "changsha-coop")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tctx := tenants.WithTenant(ctx, t)
+	token, u, err := a.Identity.Login(tctx, "yuelu@changsha-coop.local", seeds.DemoPassword)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var as []authz.Assignment
+	err = a.DB.RunInReadTx(tctx, func(ctx context.Context, tx bun.IDB) (err error) {
+		as, err = a.Authz.Assignments(ctx, tx, u.ID)
+		return err
+	})
+	if err != nil || len(as) != 1 {
+		b.Fatalf("assignments of the region manager: %v, %v", as, err)
+	}
+	domain := as[0].Domain // t/{tenant}/r/{岳麓区}
+	req := httptest.NewRequest("GET", "http://changsha-coop.localhost/admin", nil)
+	req.AddCookie(&http.Cookie{Name: identity.SessionCookie, Value: token})
+	step := func() error {
+		res, err := a.Resolver.Resolve(ctx, "changsha-coop.localhost:8080", "/admin/applications")
+		if err != nil {
+			return err
+		}
+		rctx := tenants.WithTenant(ctx, res.Tenant)
+		p, err := a.Identity.Authenticate(rctx, req)
+		if err != nil {
+			return err
+		}
+		return a.Authz.Check(rctx, p, domain, merchant.PermReview)
+	}
+	if err := step(); err != nil { // warms the caches, and must pass
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := step(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStorefrontHome loads the storefront home of the demo
+// marketplace over HTTP on loopback from 64 concurrent clients and reports
+// requests per second and the 99th-percentile latency. It needs
+// PostgreSQL (JISHI_TEST_POSTGRES): that is the production figure.
+func BenchmarkStorefrontHome(b *testing.B) {
+	if os.Getenv("JISHI_TEST_POSTGRES") == "" {
+		b.Skip("set JISHI_TEST_POSTGRES to benchmark the storefront on PostgreSQL")
+	}
+	a := seeded(b, dbtest.Postgres(b))
+	srv := httptest.NewServer(server.New(a))
+	defer srv.Close()
+	const clients = 64
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients}, Timeout: 10 * time.Second}
+	get := func() (time.Duration, error) {
+		req, _ := http.NewRequest("GET", srv.URL+"/", nil)
+		req.Host = "changsha-coop.localhost"
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode != 200 {
+			b.Fatalf("GET / answered %d", resp.StatusCode)
+		}
+		return time.Since(start), err
+	}
+	for range clients { // open the connections and warm the caches
+		if _, err := get(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	lat := make([]time.Duration, b.N)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	b.ResetTimer()
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				d, err := get()
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+				lat[i] = d
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+}
