@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -423,5 +424,31 @@ func TestAuthPlatform(t *testing.T) {
 		b.do("GET", "/t/"+tn.Slug+"/api/v1/me", nil).want(t, 401, "platform session at a tenant")
 		b.do("POST", "/api/v1/platform/auth/logout", nil).want(t, 204, "platform logout")
 		b.do("GET", "/api/v1/platform/me", nil).want(t, 401, "platform me after logout")
+	})
+}
+
+// TestAuthRegistrationAndResetAreThrottled: one client address may
+// register MaxActsPerIP accounts and request as many reset links per
+// window at one marketplace; then 429, while another marketplace is
+// unaffected.
+func TestAuthRegistrationAndResetAreThrottled(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		tn, other := e.tenant(), e.tenant()
+		b := e.browser().start(tn.Slug)
+		p := "/t/" + tn.Slug
+		for i := range identity.MaxActsPerIP {
+			b.do("POST", p+"/api/v1/auth/register", map[string]string{"email": fmt.Sprintf("u%d@example.com", i), "name": "顾客", "password": "password1"}).want(t, 201, "register")
+		}
+		r := b.do("POST", p+"/api/v1/auth/register", map[string]string{"email": "one-more@example.com", "name": "顾客", "password": "password1"}).want(t, 429, "register once too often")
+		if countRows(t, e, tn, (*identity.User)(nil)) != identity.MaxActsPerIP {
+			t.Errorf("the refused registration wrote an account: %s", r.raw)
+		}
+		for range identity.MaxActsPerIP {
+			b.do("POST", p+"/api/v1/auth/password-reset", map[string]string{"login": "u1@example.com"}).want(t, 202, "reset request")
+		}
+		b.do("POST", p+"/api/v1/auth/password-reset", map[string]string{"login": "u1@example.com"}).want(t, 429, "reset once too often")
+		o := e.browser().start(other.Slug)
+		o.do("POST", "/t/"+other.Slug+"/api/v1/auth/register", map[string]string{"email": "u1@example.com", "name": "顾客", "password": "password1"}).want(t, 201, "register at another marketplace")
 	})
 }

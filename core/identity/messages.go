@@ -11,6 +11,7 @@ import (
 var (
 	errLoginFailed  = core.Errorf(core.Unauthenticated, "identity.error.login_failed")
 	errLocked       = core.Errorf(core.TooManyRequests, "identity.error.locked")
+	errTooMany      = core.Errorf(core.TooManyRequests, "identity.error.too_many")
 	errBadToken     = core.Errorf(core.Unauthenticated, "identity.error.bad_token")
 	errNotSignedIn  = core.Errorf(core.Unauthenticated, "error.unauthenticated")
 	errNotFound     = core.Errorf(core.NotFound, "error.not_found")
@@ -22,6 +23,7 @@ func init() {
 	i18n.Add(i18n.ZH, map[string]string{
 		"identity.error.login_failed":        "账号或密码错误",
 		"identity.error.locked":              "登录失败次数过多，请 5 分钟后再试",
+		"identity.error.too_many":            "操作过于频繁，请 10 分钟后再试",
 		"identity.error.bad_token":           "访问令牌无效或已撤销",
 		"identity.error.reset_invalid":       "重置链接无效、已使用或已过期，请重新申请",
 		"identity.field.email_or_phone":      "请填写手机号或电子邮箱（至少一项）",
@@ -36,6 +38,7 @@ func init() {
 	i18n.Add(i18n.EN, map[string]string{
 		"identity.error.login_failed":        "Wrong login or password",
 		"identity.error.locked":              "Too many failed sign-ins; please try again in 5 minutes",
+		"identity.error.too_many":            "Too many attempts; please try again in 10 minutes",
 		"identity.error.bad_token":           "The access token is invalid or has been revoked",
 		"identity.error.reset_invalid":       "This reset link is invalid, used or expired; please request a new one",
 		"identity.field.email_or_phone":      "Enter a mobile number or an e-mail address (at least one)",

@@ -50,6 +50,9 @@ func (s *Service) RequestPasswordReset(ctx context.Context, login, resetURLBase 
 		fe.Add("login", "field.required")
 		return fe.Err()
 	}
+	if err := s.act(ctx, "reset"); err != nil {
+		return err
+	}
 	tenantID := db.TenantID(ctx)
 	now := time.Now().UTC()
 	var (

@@ -34,6 +34,12 @@ const (
 	MaxFailedLogins = 5
 	FailureWindow   = time.Minute
 	LockDuration    = 5 * time.Minute
+	// MaxActsPerIP registrations, and as many password-reset requests,
+	// from one client IP at one tenant within ActWindow block further ones
+	// from there for the rest of the window (a brake on account farming and
+	// mail flooding that a shared address rarely reaches).
+	MaxActsPerIP = 10
+	ActWindow    = 10 * time.Minute
 	// ResetTTL is how long a password-reset link works.
 	ResetTTL = time.Hour
 
@@ -66,6 +72,7 @@ type Service struct {
 	cache *credCache
 	ipLim *limiter // failed sign-ins per tenant and client IP
 	unkn  *limiter // failed sign-ins per tenant and login naming no account
+	acts  *limiter // registrations and reset requests per tenant and client IP
 
 	dummyOnce sync.Once
 	dummy     string // a hash to compare against for unknown logins
@@ -87,6 +94,7 @@ func New(cfg Config) *Service {
 		cache: newCredCache(),
 		ipLim: newLimiter(ipFailures, FailureWindow, FailureWindow),
 		unkn:  newLimiter(MaxFailedLogins, FailureWindow, LockDuration),
+		acts:  newLimiter(MaxActsPerIP, ActWindow, ActWindow),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jishi-dev/jishi/core/db"
 	"github.com/uptrace/bun"
 )
 
@@ -111,4 +112,17 @@ func recordFailure(ctx context.Context, q *bun.UpdateQuery, now time.Time) error
 // and notes the sign-in.
 func recordSuccess(q *bun.UpdateQuery, now time.Time) *bun.UpdateQuery {
 	return q.Set("failed_logins = 0").Set("failed_since = NULL").Set("locked_until = NULL").Set("last_login_at = ?", now)
+}
+
+// act counts one registration or reset request (kind) from the client in
+// ctx at the tenant in ctx; it returns errTooMany, counting nothing, once
+// the client has used its MaxActsPerIP for this window.
+func (s *Service) act(ctx context.Context, kind string) error {
+	key := kind + "|" + db.TenantID(ctx) + "|" + clientFrom(ctx).ip
+	now := time.Now()
+	if s.acts.blocked(key, now) {
+		return errTooMany
+	}
+	s.acts.fail(key, now)
+	return nil
 }

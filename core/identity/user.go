@@ -173,6 +173,9 @@ func (s *Service) Register(ctx context.Context, in UserInput) (*User, error) {
 	if err := fe.Err(); err != nil {
 		return nil, err // before any database work (and before hashing)
 	}
+	if err := s.act(ctx, "register"); err != nil {
+		return nil, err
+	}
 	// Hash before the transaction: on SQLite a write transaction holds
 	// the database's one write lock.
 	hash, err := s.hashPassword(in.Password)
