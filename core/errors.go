@@ -16,6 +16,7 @@ const (
 	Invalid         Code = "invalid"           // bad input; Fields says which
 	NotFound        Code = "not_found"         // absent, or not visible to the caller
 	Conflict        Code = "conflict"          // duplicate or wrong state
+	TooLarge        Code = "too_large"         // the request body exceeds the route's limit
 	Forbidden       Code = "forbidden"         // authenticated but not allowed, or CSRF failure
 	Unauthenticated Code = "unauthenticated"   // no valid session or token
 	TooManyRequests Code = "too_many_requests" // throttled or locked out

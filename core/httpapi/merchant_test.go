@@ -300,9 +300,9 @@ func TestHTTPApplyApproveRunShop(t *testing.T) {
 		if code != http.StatusBadRequest || !strings.Contains(string(body), `"file"`) {
 			t.Fatalf("html banner: %d %s", code, body)
 		}
-		code, _ = alice.upload("/api/v1/merchant/shops/"+shopID+"/banner", "image/png", append(append([]byte{}, pngImage...), make([]byte, 3<<20)...))
-		if code != http.StatusBadRequest {
-			t.Fatalf("oversized banner: %d", code)
+		code, body = alice.upload("/api/v1/merchant/shops/"+shopID+"/banner", "image/png", append(append([]byte{}, pngImage...), make([]byte, 3<<20)...))
+		if code != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), `"file"`) {
+			t.Fatalf("oversized banner: %d %s, want 413 naming the file", code, body)
 		}
 
 		// Suspended: shown, not selling, not listed. Closed: gone.

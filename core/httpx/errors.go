@@ -15,6 +15,7 @@ var Status = map[core.Code]int{
 	core.Invalid:         http.StatusBadRequest,
 	core.NotFound:        http.StatusNotFound,
 	core.Conflict:        http.StatusConflict,
+	core.TooLarge:        http.StatusRequestEntityTooLarge,
 	core.Forbidden:       http.StatusForbidden,
 	core.Unauthenticated: http.StatusUnauthorized,
 	core.TooManyRequests: http.StatusTooManyRequests,
@@ -53,8 +54,14 @@ func Describe(r *http.Request, err error) (int, ErrorDetail) {
 	code := core.ErrorCode(err)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		code = core.Invalid
-		err = core.Errorf(core.Invalid, "error.body_too_large")
+		// 413, keeping the field a handler named (an upload's "file").
+		var ce *core.Error
+		if errors.As(err, &ce) && len(ce.Fields) > 0 {
+			err = &core.Error{Code: core.TooLarge, Message: ce.Message, Args: ce.Args, Fields: ce.Fields}
+		} else {
+			err = core.Errorf(core.TooLarge, "error.body_too_large")
+		}
+		code = core.TooLarge
 	}
 	status, ok := Status[code]
 	if !ok {
@@ -113,7 +120,7 @@ func Decode(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return core.Errorf(core.Invalid, "error.body_too_large")
+			return core.Errorf(core.TooLarge, "error.body_too_large")
 		}
 		return &core.Error{Code: core.Invalid, Message: "error.bad_json", Err: err}
 	}
