@@ -100,7 +100,13 @@ func registerMerchant(rt *httpx.Router, a *app.App) {
 			httpx.Error(w, r, err)
 			return
 		}
-		as, err := m.Applications(r.Context(), principal(r), merchant.ApplicationFilter{Status: q.Get("status"), RegionID: q.Get("region_id"), Page: fetch(pg)})
+		status, err := statusFilter(r, merchant.ApplicationSubmitted, merchant.ApplicationChangesRequested,
+			merchant.ApplicationApproved, merchant.ApplicationRejected, merchant.ApplicationWithdrawn)
+		if err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+		as, err := m.Applications(r.Context(), principal(r), merchant.ApplicationFilter{Status: status, RegionID: q.Get("region_id"), Page: fetch(pg)})
 		paged(w, r, "applications", pg, as, err)
 	})
 	handle("GET", "/api/v1/admin/applications/{id}", merchant.PermListApps, true, func(w http.ResponseWriter, r *http.Request) {
@@ -163,7 +169,12 @@ func registerMerchant(rt *httpx.Router, a *app.App) {
 			httpx.Error(w, r, err)
 			return
 		}
-		shops, err := m.ShopsFor(r.Context(), principal(r), merchant.ShopFilter{Status: q.Get("status"), RegionID: q.Get("region_id"), Query: q.Get("q"), Page: fetch(pg)})
+		status, err := statusFilter(r, merchant.ShopPending, merchant.ShopActive, merchant.ShopSuspended, merchant.ShopClosed)
+		if err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+		shops, err := m.ShopsFor(r.Context(), principal(r), merchant.ShopFilter{Status: status, RegionID: q.Get("region_id"), Query: q.Get("q"), Page: fetch(pg)})
 		paged(w, r, "shops", pg, shops, err)
 	})
 	for action, status := range map[string]string{"suspend": merchant.ShopSuspended, "resume": merchant.ShopActive, "close": merchant.ShopClosed} {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/jishi-dev/jishi/core"
@@ -52,4 +53,15 @@ func paged[T any](w http.ResponseWriter, r *http.Request, key string, pg merchan
 		items = items[:pg.Limit]
 	}
 	reply(w, r, http.StatusOK, map[string]any{key: items, "limit": pg.Limit, "offset": pg.Offset, "has_more": more}, err)
+}
+
+// statusFilter reads ?status=, which must be one of allowed when given.
+func statusFilter(r *http.Request, allowed ...string) (string, error) {
+	v := r.URL.Query().Get("status")
+	if v == "" || slices.Contains(allowed, v) {
+		return v, nil
+	}
+	var fe core.FieldErrors
+	fe.Add("status", "field.invalid")
+	return "", fe.Err()
 }

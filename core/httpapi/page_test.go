@@ -82,6 +82,14 @@ func TestHTTPListsArePaged(t *testing.T) {
 			t.Errorf("region manager's applications, second page: %d, has_more %v (the 芙蓉区 one must not show)", len(apps.Applications), apps.HasMore)
 		}
 
+		// A shopper reaches no console list.
+		buyer := s.user("buyer", "", "")
+		for _, path := range []string{"/api/v1/admin/shops", "/api/v1/admin/applications"} {
+			if code, body := buyer.do("GET", path, nil); code != http.StatusForbidden {
+				t.Errorf("shopper GET %s: %d %s, want 403", path, code, body)
+			}
+		}
+
 		// The storefront list pages too.
 		var pub shopPage
 		s.anonymous().want(200, "GET", "/api/v1/shops?limit=3", nil, &pub)
@@ -89,7 +97,7 @@ func TestHTTPListsArePaged(t *testing.T) {
 			t.Errorf("storefront shops, first page: %d, has_more %v", len(pub.Shops), pub.HasMore)
 		}
 
-		for _, q := range []string{"limit=0", "limit=201", "limit=abc", "offset=-1", "offset=x"} {
+		for _, q := range []string{"limit=0", "limit=201", "limit=abc", "offset=-1", "offset=x", "status=open"} {
 			code, body := s.admin.do("GET", "/api/v1/admin/shops?"+q, nil)
 			var e apiError
 			_ = json.Unmarshal(body, &e)

@@ -66,6 +66,7 @@ const (
 var (
 	errNotFound        = core.Errorf(core.NotFound, "error.not_found")
 	errUnauthenticated = core.Errorf(core.Unauthenticated, "error.unauthenticated")
+	errForbidden       = core.Errorf(core.Forbidden, "error.forbidden")
 )
 
 // tenantPrincipal returns the tenant in ctx and checks that p is a signed-in

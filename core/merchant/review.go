@@ -40,7 +40,7 @@ func (s *Service) Applications(ctx context.Context, p *identity.Principal, f App
 			q = q.Where("a.region_id = ?", f.RegionID)
 		}
 		all, mine, err := s.reach(ctx, tx, t, p, PermListApps)
-		if err != nil || (!all && len(mine) == 0) {
+		if err != nil {
 			return err
 		}
 		if !all {
@@ -217,7 +217,7 @@ func (s *Service) RequestChanges(ctx context.Context, p *identity.Principal, id,
 }
 
 // reach says where p holds perm: in the whole tenant (all), or only in
-// the regions listed.
+// the regions listed. Returns Forbidden when p holds it nowhere.
 func (s *Service) reach(ctx context.Context, tx bun.IDB, t *tenants.Tenant, p *identity.Principal, perm string) (all bool, regions []string, err error) {
 	if s.allowed(ctx, p, authz.TenantDomain(t.ID), perm) {
 		return true, nil, nil
@@ -230,6 +230,9 @@ func (s *Service) reach(ctx context.Context, tx bun.IDB, t *tenants.Tenant, p *i
 		if s.allowed(ctx, p, authz.RegionDomain(t.ID, id), perm) {
 			regions = append(regions, id)
 		}
+	}
+	if len(regions) == 0 {
+		return false, nil, errForbidden
 	}
 	return false, regions, nil
 }
@@ -244,7 +247,7 @@ func (s *Service) ApplicationCounts(ctx context.Context, p *identity.Principal) 
 	out := map[string]int{}
 	err = s.read(ctx, func(ctx context.Context, tx bun.IDB) error {
 		all, mine, err := s.reach(ctx, tx, t, p, PermListApps)
-		if err != nil || (!all && len(mine) == 0) {
+		if err != nil {
 			return err
 		}
 		q := db.Select(ctx, tx, (*Application)(nil)).Column("a.status").ColumnExpr("count(*)").Group("a.status")
