@@ -354,7 +354,9 @@ func TestReviewPermissions(t *testing.T) {
 			t.Fatalf("admin lists %d shops", len(got))
 		}
 		must(e.m.SetStatus(e.ctx, yueluMgr, sh.ID, merchant.ShopSuspended, "食品安全抽检"))(t)
-		must(e.m.SetStatus(e.ctx, yueluMgr, sh.ID, merchant.ShopActive, ""))(t)
+		if got := must(e.m.SetStatus(e.ctx, yueluMgr, sh.ID, merchant.ShopActive, "整改完成"))(t); got.SuspendedReason != "" {
+			t.Errorf("resumed shop keeps the reason %q", got.SuspendedReason)
+		}
 		// The region manager cannot touch the flagship store (no region).
 		flagship := must(e.m.FlagshipShop(e.ctx))(t)
 		_, err = e.m.SetStatus(e.ctx, yueluMgr, flagship.ID, merchant.ShopSuspended, "x")
@@ -575,7 +577,7 @@ func TestInvitations(t *testing.T) {
 		_, err = e.m.AcceptInvitation(e.ctx, helper, token+"x")
 		wantCode(t, err, core.NotFound)
 		m := must(e.m.AcceptInvitation(e.ctx, helper, token))(t)
-		if m.UserID != helper.UserID || m.Role != authz.MerchantStaff || m.ShopID != sh.ID {
+		if m.UserID != helper.UserID || m.Role != authz.MerchantStaff || m.ShopID != sh.ID || m.Name == "" || (m.Email == "" && m.Phone == "") {
 			t.Fatalf("member: %+v", m)
 		}
 		_, err = e.m.AcceptInvitation(e.ctx, helper, token)

@@ -289,7 +289,7 @@ type StaffMember struct {
 	Role      string    `bun:"role,notnull" json:"role"` // authz.MerchantOwner or authz.MerchantStaff
 	CreatedAt time.Time `bun:"created_at,notnull" json:"created_at"`
 
-	// The account's name, e-mail and phone; filled by Staff.
+	// The account's name, e-mail and phone.
 	Name  string `bun:"user_name,scanonly" json:"name"`
 	Email string `bun:"user_email,scanonly" json:"email,omitempty"`
 	Phone string `bun:"user_phone,scanonly" json:"phone,omitempty"`

@@ -361,6 +361,9 @@ func (s *Service) SetStatus(ctx context.Context, p *identity.Principal, id, stat
 			return core.Errorf(core.Conflict, "merchant.error.shop_state")
 		}
 		from := sh.Status
+		if status == ShopActive {
+			reason = "" // an open shop shows no suspension reason
+		}
 		sh.Status, sh.SuspendedReason, sh.UpdatedAt = status, reason, time.Now().UTC()
 		res, err := db.Update(ctx, tx, sh).Column("status", "suspended_reason", "updated_at").WherePK().
 			Where("s.status = ?", from).Exec(ctx)

@@ -49,15 +49,20 @@ func (s *Service) Staff(ctx context.Context, p *identity.Principal, shopID strin
 		if err != nil {
 			return err
 		}
-		return db.Select(ctx, tx, &ms).ColumnExpr("ss.*").
-			ColumnExpr("u.name AS user_name, coalesce(u.email, '') AS user_email, coalesce(u.phone, '') AS user_phone").
-			Join("JOIN users AS u ON u.tenant_id = ss.tenant_id AND u.id = ss.user_id").
-			Where("ss.shop_id = ?", sh.ID).Order("ss.created_at", "ss.id").Scan(ctx)
+		return staffQuery(ctx, tx, &ms).Where("ss.shop_id = ?", sh.ID).Order("ss.created_at", "ss.id").Scan(ctx)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return ms, nil
+}
+
+// staffQuery selects staff rows with their accounts' name, e-mail and
+// phone.
+func staffQuery(ctx context.Context, tx bun.IDB, model any) *bun.SelectQuery {
+	return db.Select(ctx, tx, model).ColumnExpr("ss.*").
+		ColumnExpr("u.name AS user_name, coalesce(u.email, '') AS user_email, coalesce(u.phone, '') AS user_phone").
+		Join("JOIN users AS u ON u.tenant_id = ss.tenant_id AND u.id = ss.user_id")
 }
 
 // Invitations returns the open (neither accepted nor expired) invitations
@@ -200,7 +205,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, p *identity.Principal, t
 			return err
 		}
 		m = new(StaffMember)
-		return db.Select(ctx, tx, m).Where("ss.shop_id = ? AND ss.user_id = ?", sh.ID, p.UserID).Scan(ctx)
+		return staffQuery(ctx, tx, m).Where("ss.shop_id = ? AND ss.user_id = ?", sh.ID, p.UserID).Scan(ctx)
 	})
 	if err != nil {
 		return nil, err
