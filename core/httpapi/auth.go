@@ -27,7 +27,9 @@ func resetURLBase(a *app.App, r *http.Request) string {
 	return scheme + "://" + r.Host + base + "/password-reset/confirm"
 }
 
-func authReply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+// reply writes v as JSON with status (just the status when v is nil), or
+// err.
+func reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
@@ -55,7 +57,7 @@ func registerAuth(rt *httpx.Router, a *app.App) {
 				return
 			}
 			u, err := id.SignUp(w, r, in)
-			authReply(w, r, http.StatusCreated, map[string]any{"user": u}, err)
+			reply(w, r, http.StatusCreated, map[string]any{"user": u}, err)
 		}})
 	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/auth/login", Public: true,
 		Handler: func(w http.ResponseWriter, r *http.Request) {
@@ -68,11 +70,11 @@ func registerAuth(rt *httpx.Router, a *app.App) {
 				return
 			}
 			u, err := id.SignIn(w, r, in.Login, in.Password)
-			authReply(w, r, http.StatusOK, map[string]any{"user": u}, err)
+			reply(w, r, http.StatusOK, map[string]any{"user": u}, err)
 		}})
 	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/auth/logout", Perm: httpx.PermSignedIn,
 		Handler: func(w http.ResponseWriter, r *http.Request) {
-			authReply(w, r, http.StatusNoContent, nil, id.SignOut(w, r))
+			reply(w, r, http.StatusNoContent, nil, id.SignOut(w, r))
 		}})
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/me", Perm: httpx.PermSignedIn,
 		Handler: func(w http.ResponseWriter, r *http.Request) {
@@ -81,7 +83,7 @@ func registerAuth(rt *httpx.Router, a *app.App) {
 				u, err = id.UserByID(ctx, tx, signedIn(r).UserID)
 				return err
 			})
-			authReply(w, r, http.StatusOK, map[string]any{"user": u}, err)
+			reply(w, r, http.StatusOK, map[string]any{"user": u}, err)
 		}})
 	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/auth/password-reset", Public: true,
 		Handler: func(w http.ResponseWriter, r *http.Request) {
@@ -93,7 +95,7 @@ func registerAuth(rt *httpx.Router, a *app.App) {
 				return
 			}
 			err := id.RequestPasswordReset(r.Context(), in.Login, resetURLBase(a, r))
-			authReply(w, r, http.StatusAccepted, map[string]string{"status": "accepted"}, err)
+			reply(w, r, http.StatusAccepted, map[string]string{"status": "accepted"}, err)
 		}})
 	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/auth/password-reset/confirm", Public: true,
 		Handler: func(w http.ResponseWriter, r *http.Request) {
@@ -105,12 +107,12 @@ func registerAuth(rt *httpx.Router, a *app.App) {
 				httpx.Error(w, r, err)
 				return
 			}
-			authReply(w, r, http.StatusNoContent, nil, id.ResetPassword(r.Context(), in.Token, in.Password))
+			reply(w, r, http.StatusNoContent, nil, id.ResetPassword(r.Context(), in.Token, in.Password))
 		}})
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/me/tokens", Perm: httpx.PermSignedIn,
 		Handler: func(w http.ResponseWriter, r *http.Request) {
 			ts, err := id.ListTokens(r.Context(), signedIn(r))
-			authReply(w, r, http.StatusOK, map[string]any{"tokens": ts}, err)
+			reply(w, r, http.StatusOK, map[string]any{"tokens": ts}, err)
 		}})
 	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/me/tokens", Perm: httpx.PermSignedIn,
 		Handler: func(w http.ResponseWriter, r *http.Request) {
@@ -122,11 +124,11 @@ func registerAuth(rt *httpx.Router, a *app.App) {
 				return
 			}
 			plain, t, err := id.CreateToken(r.Context(), signedIn(r), in.Name)
-			authReply(w, r, http.StatusCreated, map[string]any{"token": plain, "api_token": t}, err)
+			reply(w, r, http.StatusCreated, map[string]any{"token": plain, "api_token": t}, err)
 		}})
 	rt.Handle(httpx.Route{Method: "DELETE", Path: "/api/v1/me/tokens/{id}", Perm: httpx.PermSignedIn,
 		Handler: func(w http.ResponseWriter, r *http.Request) {
-			authReply(w, r, http.StatusNoContent, nil, id.RevokeToken(r.Context(), signedIn(r), r.PathValue("id")))
+			reply(w, r, http.StatusNoContent, nil, id.RevokeToken(r.Context(), signedIn(r), r.PathValue("id")))
 		}})
 
 	// Platform accounts.
@@ -145,11 +147,11 @@ func registerAuth(rt *httpx.Router, a *app.App) {
 				in.Email = in.Login
 			}
 			u, err := id.PlatformSignIn(w, r, in.Email, in.Password)
-			authReply(w, r, http.StatusOK, map[string]any{"user": u}, err)
+			reply(w, r, http.StatusOK, map[string]any{"user": u}, err)
 		}})
 	rt.Handle(httpx.Route{Area: httpx.AreaPlatform, Method: "POST", Path: "/api/v1/platform/auth/logout", Perm: httpx.PermSignedIn,
 		Handler: func(w http.ResponseWriter, r *http.Request) {
-			authReply(w, r, http.StatusNoContent, nil, id.SignOut(w, r))
+			reply(w, r, http.StatusNoContent, nil, id.SignOut(w, r))
 		}})
 	rt.Handle(httpx.Route{Area: httpx.AreaPlatform, Method: "GET", Path: "/api/v1/platform/me", Perm: httpx.PermSignedIn,
 		Handler: func(w http.ResponseWriter, r *http.Request) {
@@ -158,6 +160,6 @@ func registerAuth(rt *httpx.Router, a *app.App) {
 				u, err = id.PlatformUserByID(ctx, tx, signedIn(r).UserID)
 				return err
 			})
-			authReply(w, r, http.StatusOK, map[string]any{"user": u}, err)
+			reply(w, r, http.StatusOK, map[string]any{"user": u}, err)
 		}})
 }

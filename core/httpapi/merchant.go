@@ -37,14 +37,7 @@ func decodeOptional(r *http.Request, v any) error {
 	return err
 }
 
-// reply writes v with status, or err.
-func reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, status, v)
-}
+
 
 func publicShops(shops []*merchant.Shop) []merchant.PublicShop {
 	out := make([]merchant.PublicShop, 0, len(shops))
