@@ -65,6 +65,7 @@ func Register(rt *httpx.Router, a *app.App) {
 	u.registerPlatform(rt)
 	u.registerConsole(rt)
 	u.registerMerchant(rt)
+	u.registerProducts(rt)
 }
 
 // title translates key in the request's language.

@@ -148,7 +148,7 @@ func loadTenant(ctx context.Context, a *app.App, ts tenantSeed) error {
 			return fmt.Errorf("apply for %s: %w", ss.Slug, err)
 		}
 	}
-	return nil
+	return loadCatalog(ctx, a, t, ts, users)
 }
 
 func principal(t *tenants.Tenant, u *identity.User) *identity.Principal {

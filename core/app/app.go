@@ -13,9 +13,12 @@ import (
 	"time"
 
 	"github.com/jishi-dev/jishi/core/authz"
+	"github.com/jishi-dev/jishi/core/catalog"
 	"github.com/jishi-dev/jishi/core/db"
 	"github.com/jishi-dev/jishi/core/identity"
+	"github.com/jishi-dev/jishi/core/inventory"
 	"github.com/jishi-dev/jishi/core/merchant"
+	"github.com/jishi-dev/jishi/core/search"
 	"github.com/jishi-dev/jishi/tenants"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -80,6 +83,9 @@ type App struct {
 	Identity    *identity.Service
 	Authz       *authz.Enforcer
 	Merchants   *merchant.Service
+	Catalog     *catalog.Service
+	Search      *search.Service
+	Inventory   *inventory.Service
 	Registry    *prometheus.Registry
 }
 
@@ -128,6 +134,10 @@ func NewWithDB(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 		DB: d, Authz: a.Authz, Identity: a.Identity,
 		Storage: merchant.NewLocalStorage(filepath.Join(cfg.DataDir, "uploads")),
 	})
+	a.Catalog = catalog.New(catalog.Deps{DB: d, Authz: a.Authz, Merchants: a.Merchants, Storage: a.Merchants.Storage})
+	a.Search = search.New(d)
+	a.Inventory = inventory.New(inventory.Deps{DB: d, Authz: a.Authz, Merchants: a.Merchants})
+	a.Catalog.OnChange(a.Search.IndexProduct) // the index changes in the product's transaction
 	a.registerProvisioning()
 	return a, nil
 }

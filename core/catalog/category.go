@@ -1,5 +1,7 @@
-// Package catalog holds what a marketplace sells. This first part is the
-// tenant's category tree; products, SKUs and prices follow.
+// Package catalog holds what a marketplace sells: the tenant's category
+// tree, and each shop's products with their SKUs (prices in fen) and
+// images (Service). Products sit in leaf categories; listing by a
+// category includes the categories below it.
 package catalog
 
 import (

@@ -37,8 +37,6 @@ func decodeOptional(r *http.Request, v any) error {
 	return err
 }
 
-
-
 func publicShops(shops []*merchant.Shop) []merchant.PublicShop {
 	out := make([]merchant.PublicShop, 0, len(shops))
 	for _, sh := range shops {

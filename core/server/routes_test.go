@@ -50,6 +50,8 @@ var publicAllowlist = []string{
 	// tenant: the storefront (read only) and its public JSON
 	"tenant GET /", "tenant GET /s/", "tenant GET /uploads/",
 	"tenant GET /api/v1/tenant", "tenant GET /api/v1/regions", "tenant GET /api/v1/categories", "tenant GET /api/v1/shops",
+	// tenant: active products of shops whose storefront shows, and search
+	"tenant GET /api/v1/products/{id}", "tenant GET /api/v1/shops/{slug}/products", "tenant GET /api/v1/search",
 }
 
 func allowed(rt httpx.Route) bool {
@@ -113,25 +115,43 @@ func TestAllowlistIsUsed(t *testing.T) {
 var wildcard = regexp.MustCompile(`\{([A-Za-z0-9_]+)(\.\.\.)?\}`)
 
 // openAPIPath turns a ServeMux path into its OpenAPI form: "{path...}"
-// becomes "{path}".
-func openAPIPath(p string) string { return wildcard.ReplaceAllString(p, "{$1}") }
-
-// machineRoute reports whether rt is part of the machine interface that
-// docs/openapi.yaml describes: the JSON API under /api/ and the
-// operational endpoints. HTML pages and static files are not; the
-// permission test above covers them.
-func machineRoute(rt httpx.Route) bool {
-	switch rt.Path {
-	case "/healthz", "/readyz", "/metrics":
-		return true
+// becomes "{path}", a trailing "{$}" (exactly this path) is dropped
+// ("/s/{shop}/{$}" is "/s/{shop}/"), and a subtree other than the root
+// ("/static/") gets a final "{path}" parameter ("/static/{path}").
+func openAPIPath(p string) string {
+	if exact, ok := strings.CutSuffix(p, "{$}"); ok {
+		p = exact
+	} else if p != "/" && strings.HasSuffix(p, "/") {
+		p += "{path}"
 	}
-	return strings.HasPrefix(rt.Path, "/api/")
+	return wildcard.ReplaceAllString(p, "{$1}")
 }
 
-// TestOpenAPICoversEveryRoute fails when a registered JSON route is missing from
-// docs/openapi.yaml, or when the document names a route that does not
-// exist. Run with JISHI_PRINT_MISSING=1 to print YAML stubs for the
-// missing operations.
+// TestOpenAPIPath pins the mapping from ServeMux patterns to OpenAPI
+// paths that TestOpenAPICoversEveryRoute relies on.
+func TestOpenAPIPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/":                    "/",
+		"/static/":             "/static/{path}",
+		"/uploads/{path...}":   "/uploads/{path}",
+		"/s/{shop}":            "/s/{shop}",
+		"/s/{shop}/{$}":        "/s/{shop}/",
+		"/api/v1/shops/{slug}": "/api/v1/shops/{slug}",
+	} {
+		if got := openAPIPath(in); got != want {
+			t.Errorf("openAPIPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestOpenAPICoversEveryRoute fails when a registered route (the JSON
+// API, the operational endpoints, the server-rendered pages and form
+// posts, static assets and uploads) is missing from docs/openapi.yaml, or
+// when the document names a route that does not exist. A method and path
+// registered in two areas (platform and tenant hosts) is one operation.
+// It also checks that each operation's security matches the route: public
+// routes require nothing, the others a credential. Run with
+// JISHI_PRINT_MISSING=1 to print YAML stubs for the missing operations.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromFile(filepath.Join("..", "..", "docs", "openapi.yaml"))
@@ -141,22 +161,30 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	if err := doc.Validate(context.Background()); err != nil {
 		t.Fatalf("docs/openapi.yaml is not valid OpenAPI: %v", err)
 	}
-	documented := map[string]bool{}
+	documented := map[string]*openapi3.Operation{}
 	for path, item := range doc.Paths.Map() {
-		for method := range item.Operations() {
-			documented[method+" "+path] = true
+		for method, op := range item.Operations() {
+			documented[method+" "+path] = op
 		}
 	}
 	registered := map[string]bool{}
 	var missing []string
 	for _, rt := range routes(t) {
-		if !machineRoute(rt) {
+		// The same method and path in another area (platform and tenant
+		// hosts) is the same key: one operation documents both.
+		key := rt.Method + " " + openAPIPath(rt.Path)
+		first := !registered[key]
+		registered[key] = true
+		op := documented[key]
+		if op == nil {
+			if first {
+				missing = append(missing, key)
+			}
 			continue
 		}
-		key := rt.Method + " " + openAPIPath(rt.Path)
-		registered[key] = true
-		if !documented[key] {
-			missing = append(missing, key)
+		if open := publicOp(doc, op); open != rt.Public {
+			t.Errorf("docs/openapi.yaml: %s %s: public route %v, but the operation's security says public %v",
+				rt.Area, rt.Pattern(), rt.Public, open)
 		}
 	}
 	sort.Strings(missing)
@@ -179,4 +207,23 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	for _, s := range stale {
 		t.Errorf("docs/openapi.yaml documents %s, which is not a registered route", s)
 	}
+}
+
+// publicOp reports whether op may be called without credentials: its
+// security (or the document's) is absent, empty, or lists an empty
+// requirement.
+func publicOp(doc *openapi3.T, op *openapi3.Operation) bool {
+	sec := doc.Security
+	if op.Security != nil {
+		sec = *op.Security
+	}
+	if len(sec) == 0 {
+		return true
+	}
+	for _, req := range sec {
+		if len(req) == 0 {
+			return true
+		}
+	}
+	return false
 }

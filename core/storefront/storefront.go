@@ -56,6 +56,7 @@ func Register(rt *httpx.Router, a *app.App) {
 	public("GET", "/", s.home)
 	public("GET", "/s/{shop}", s.shopRedirect)
 	public("GET", "/s/{shop}/{$}", s.shop)
+	public("GET", "/s/{shop}/p/{id}", s.product)
 	public("GET", "/login", s.loginForm)
 	public("POST", "/login", s.login)
 	public("GET", "/register", s.registerForm)

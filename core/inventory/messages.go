@@ -1,0 +1,58 @@
+package inventory
+
+import "github.com/jishi-dev/jishi/core/i18n"
+
+func init() {
+	i18n.Add(i18n.ZH, map[string]string{
+		"inventory.error.out_of_stock":      "库存不足",
+		"inventory.error.shop_closed":       "店铺已关闭，不能再变动库存",
+		"inventory.error.sku_archived":      "该规格已下架",
+		"inventory.error.main_exists":       "本市集已有总仓",
+		"inventory.error.name_taken":        "已有同名仓库",
+		"inventory.error.below_reserved":    "调整后的库存不能少于已预留的数量，也不能小于零",
+		"inventory.error.reservation_state": "该预留已完成或已释放",
+		"inventory.field.quantity_range":    "数量须为 1 到 1000000 之间的整数",
+		"inventory.field.delta_range":       "调整数量须为 -1000000 到 1000000 之间的非零整数",
+		"inventory.field.delta_sign":        "报损或过期出库的数量须为负数",
+		"inventory.field.reason_invalid":    "原因只能是盘点、报损、过期或其他",
+		"inventory.field.date_invalid":      "请输入日期，如 2026-03-01",
+		"inventory.field.received_future":   "入库日期不能晚于今天",
+		"inventory.field.best_before_order": "保质期须晚于入库日期",
+		"inventory.field.date_order":        "日期顺序不对：播种 ≤ 施肥/用药 ≤ 采收 ≤ 入库",
+		"inventory.field.kind_invalid":      "仓库类型只能是总仓或区县分仓",
+		"inventory.field.region_invalid":    "请选择本市集的一个区域",
+		"inventory.field.region_district":   "区县分仓须设在一个区县",
+		"inventory.field.regions_count":     "最多 100 个配送区域",
+		"inventory.field.threshold_range":   "预警线须在 0 到 1000000 之间",
+		"inventory.field.days_range":        "天数须在 0 到 90 之间",
+		"inventory.field.lines_count":       "每次预留 1 到 200 行",
+		"inventory.field.ttl_range":         "预留时长须在 1 秒到 7 天之间",
+		"inventory.field.integer":           "请输入整数",
+	})
+	i18n.Add(i18n.EN, map[string]string{
+		"inventory.error.out_of_stock":      "Out of stock",
+		"inventory.error.shop_closed":       "The shop is closed; its stock can no longer change",
+		"inventory.error.sku_archived":      "This SKU is no longer sold",
+		"inventory.error.main_exists":       "The marketplace already has a main warehouse",
+		"inventory.error.name_taken":        "A warehouse with this name exists",
+		"inventory.error.below_reserved":    "Stock may not fall below the reserved units or below zero",
+		"inventory.error.reservation_state": "This reservation is already committed or released",
+		"inventory.field.quantity_range":    "Enter a whole number from 1 to 1,000,000",
+		"inventory.field.delta_range":       "Enter a non-zero whole number from -1,000,000 to 1,000,000",
+		"inventory.field.delta_sign":        "Damage and expiry take stock out: enter a negative number",
+		"inventory.field.reason_invalid":    "The reason must be count, damage, expired or other",
+		"inventory.field.date_invalid":      "Enter a date such as 2026-03-01",
+		"inventory.field.received_future":   "The received date cannot be after today",
+		"inventory.field.best_before_order": "Best-before must be after the received date",
+		"inventory.field.date_order":        "Dates out of order: sowing ≤ fertiliser/pesticide ≤ harvest ≤ received",
+		"inventory.field.kind_invalid":      "The kind must be main or district",
+		"inventory.field.region_invalid":    "Choose a region of this marketplace",
+		"inventory.field.region_district":   "A district warehouse must stand in a district",
+		"inventory.field.regions_count":     "At most 100 regions served",
+		"inventory.field.threshold_range":   "The threshold must be from 0 to 1,000,000",
+		"inventory.field.days_range":        "Days must be from 0 to 90",
+		"inventory.field.lines_count":       "A reservation has 1 to 200 lines",
+		"inventory.field.ttl_range":         "A reservation lasts from 1 second to 7 days",
+		"inventory.field.integer":           "Enter a whole number",
+	})
+}

@@ -1,0 +1,483 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jishi-dev/jishi/core"
+	"github.com/jishi-dev/jishi/core/db"
+	"github.com/jishi-dev/jishi/tenants"
+	"github.com/uptrace/bun"
+)
+
+// OutOfStockError is the cause inside the Conflict
+// inventory.error.out_of_stock that Reserve returns: which SKU could not
+// be met (errors.As finds it).
+type OutOfStockError struct{ SKUID string }
+
+func (e *OutOfStockError) Error() string { return "out of stock: sku " + e.SKUID }
+
+// errOutOfStock is the answer when a reservation asks for more of skuID
+// than can be sold.
+func errOutOfStock(skuID string) error {
+	return &core.Error{Code: core.Conflict, Message: "inventory.error.out_of_stock", Err: &OutOfStockError{SKUID: skuID}}
+}
+
+// servingRegions returns regionID and its parent (a warehouse serving a
+// city serves its districts); NotFound for regions not of the tenant.
+func servingRegions(ctx context.Context, tx bun.IDB, regionID string) ([]string, error) {
+	r, err := tenants.RegionByID(ctx, tx, regionID)
+	if err != nil {
+		return nil, err
+	}
+	ids := []string{r.ID}
+	if r.ParentID != nil {
+		ids = append(ids, *r.ParentID)
+	}
+	return ids, nil
+}
+
+// sellable limits q (over lots l) to lots not expired on today and, when
+// regions is not nil, kept in warehouses serving one of regions.
+func sellable(ctx context.Context, tx bun.IDB, q *bun.SelectQuery, regions []string, today Date) *bun.SelectQuery {
+	q = q.Where("l.best_before >= ?", today)
+	if regions != nil {
+		served := db.Select(ctx, tx, (*warehouseRegion)(nil)).Column("wr.warehouse_id").Where("wr.region_id IN (?)", bun.In(regions))
+		q = q.Where("l.warehouse_id IN (?)", served)
+	}
+	return q
+}
+
+// available sums the units of skuIDs that can be sold on today.
+func available(ctx context.Context, tx bun.IDB, skuIDs []string, regions []string, today Date) (int, error) {
+	var n int
+	q := db.Select(ctx, tx, (*Lot)(nil)).ColumnExpr("COALESCE(SUM(l.on_hand - l.reserved), 0)").Where("l.sku_id IN (?)", bun.In(skuIDs))
+	if err := sellable(ctx, tx, q, regions, today).Scan(ctx, &n); err != nil {
+		return 0, fmt.Errorf("sum available stock: %w", err)
+	}
+	return n, nil
+}
+
+// Available returns how many units of SKU skuID can be sold now: on hand
+// less reserved, over lots whose best-before is not before today in the
+// tenant's time zone. With a region, only lots in warehouses serving it
+// (or its city) count. NotFound for SKUs and regions of other tenants.
+func (s *Service) Available(ctx context.Context, skuID string, regionID ...string) (int, error) {
+	m, err := s.AvailableMany(ctx, []string{skuID}, regionID...)
+	if err != nil {
+		return 0, err
+	}
+	return m[skuID], nil
+}
+
+// AvailableMany is Available for several SKUs at once (a cart, a product's
+// SKUs): a map from SKU id to units. NotFound when any SKU is not the
+// tenant's.
+func (s *Service) AvailableMany(ctx context.Context, skuIDs []string, regionID ...string) (map[string]int, error) {
+	out := make(map[string]int, len(skuIDs))
+	if len(skuIDs) == 0 {
+		return out, nil
+	}
+	for _, id := range skuIDs {
+		if !validID(id) {
+			return nil, errNotFound
+		}
+		out[id] = 0
+	}
+	today := s.today(ctx)
+	err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
+		n, err := db.Select(ctx, tx, (*sku)(nil)).Where("k.id IN (?)", bun.In(skuIDs)).Count(ctx)
+		if err != nil {
+			return fmt.Errorf("look up skus: %w", err)
+		}
+		if int(n) != len(out) {
+			return errNotFound
+		}
+		var regions []string
+		if len(regionID) > 0 && regionID[0] != "" {
+			if regions, err = servingRegions(ctx, tx, regionID[0]); err != nil {
+				return err
+			}
+		}
+		var rows []struct {
+			SKUID string `bun:"sku_id"`
+			N     int    `bun:"n"`
+		}
+		q := db.Select(ctx, tx, (*Lot)(nil)).Column("l.sku_id").ColumnExpr("SUM(l.on_hand - l.reserved) AS n").
+			Where("l.sku_id IN (?)", bun.In(skuIDs)).Group("l.sku_id")
+		if err := sellable(ctx, tx, q, regions, today).Scan(ctx, &rows); err != nil {
+			return fmt.Errorf("sum available stock: %w", err)
+		}
+		for _, r := range rows {
+			out[r.SKUID] = r.N
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Line is one line of a reservation: Qty units of a SKU, from warehouses
+// serving RegionID when it is set.
+type Line struct {
+	SKUID    string `json:"sku_id"`
+	Qty      int    `json:"qty"`
+	RegionID string `json:"region_id,omitempty"`
+}
+
+// Reserve holds the units of lines for owner (e.g. a checkout id) for ttl,
+// allocating each line first in, first out (oldest received, then earliest
+// best-before) over lots that are not expired. It runs in tx, the caller's
+// transaction, which must be bound to the tenant in ctx (db.RunInTx) and
+// run at PostgreSQL's default READ COMMITTED: the reservation stands or
+// falls with the caller's own rows.
+//
+// Each lot is taken with a conditional UPDATE (reserved + n where on_hand
+// - reserved >= n); a lot that another transaction emptied meanwhile is
+// read again, so concurrent reservations never oversell. Lines are taken
+// in SKU order and lots in FIFO order, so two reservations lock lots in
+// the same order.
+//
+// Returns Conflict inventory.error.out_of_stock (wrapping an
+// *OutOfStockError naming the SKU) when a line cannot be met — tx then holds partial work and
+// must be rolled back; Conflict for an archived SKU; NotFound for SKU and
+// region ids that are not the tenant's; Invalid with field errors
+// ("lines.{i}.qty", "owner", "ttl") for bad input.
+func (s *Service) Reserve(ctx context.Context, tx bun.IDB, lines []Line, owner string, ttl time.Duration) (*Reservation, error) {
+	var fe core.FieldErrors
+	if len(lines) == 0 || len(lines) > MaxLines {
+		fe.Add("lines", "inventory.field.lines_count")
+	}
+	owner = strings.TrimSpace(owner)
+	if owner == "" {
+		fe.Add("owner", "field.required")
+	} else if len([]rune(owner)) > OwnerMax {
+		fe.Add("owner", "field.too_long")
+	}
+	if ttl < time.Second || ttl > MaxTTL {
+		fe.Add("ttl", "inventory.field.ttl_range")
+	}
+	type key struct{ sku, region string }
+	want := map[key]int{}
+	var keys []key
+	for i, ln := range lines {
+		if ln.Qty < 1 || ln.Qty > MaxQuantity {
+			fe.Add("lines."+strconv.Itoa(i)+".qty", "inventory.field.quantity_range")
+			continue
+		}
+		k := key{strings.TrimSpace(ln.SKUID), strings.TrimSpace(ln.RegionID)}
+		if _, ok := want[k]; !ok {
+			keys = append(keys, k)
+		}
+		want[k] += ln.Qty
+		if want[k] > MaxQuantity {
+			fe.Add("lines."+strconv.Itoa(i)+".qty", "inventory.field.quantity_range")
+		}
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := strings.Compare(a.sku, b.sku); c != 0 {
+			return c
+		}
+		return strings.Compare(a.region, b.region)
+	})
+	skuIDs := []string{}
+	for _, k := range keys {
+		if !validID(k.sku) || (k.region != "" && !validID(k.region)) {
+			return nil, errNotFound
+		}
+		if !slices.Contains(skuIDs, k.sku) {
+			skuIDs = append(skuIDs, k.sku)
+		}
+	}
+	var skus []*sku
+	if err := db.Select(ctx, tx, &skus).Where("k.id IN (?)", bun.In(skuIDs)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("look up skus: %w", err)
+	}
+	if len(skus) != len(skuIDs) {
+		return nil, errNotFound
+	}
+	for _, k := range skus {
+		if k.Status != skuActive {
+			return nil, core.Errorf(core.Conflict, "inventory.error.sku_archived")
+		}
+	}
+
+	now := s.now().UTC()
+	today := s.today(ctx)
+	r := &Reservation{TenantID: db.TenantID(ctx), ID: tenants.NewID(), Owner: owner, Status: ReservationActive,
+		ExpiresAt: now.Add(ttl), CreatedAt: now, Allocations: []*Allocation{}}
+	if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("create reservation: %w", err)
+	}
+	held := map[string]*Allocation{} // by lot
+	var touched []*Lot
+	for _, k := range keys {
+		var regions []string
+		if k.region != "" {
+			var err error
+			if regions, err = servingRegions(ctx, tx, k.region); err != nil {
+				return nil, err
+			}
+		}
+		got, err := s.allocate(ctx, tx, k.sku, want[k], regions, today, now)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range got {
+			a := held[g.lot.ID]
+			if a == nil {
+				a = &Allocation{TenantID: r.TenantID, ReservationID: r.ID, LotID: g.lot.ID, SKUID: k.sku}
+				held[g.lot.ID] = a
+				r.Allocations = append(r.Allocations, a)
+				touched = append(touched, g.lot)
+			}
+			a.Qty += g.qty
+		}
+	}
+	if len(r.Allocations) > 0 {
+		if _, err := tx.NewInsert().Model(&r.Allocations).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("record allocations of reservation %s: %w", r.ID, err)
+		}
+	}
+	ref := reference(r)
+	for _, l := range touched {
+		if err := movement(ctx, tx, l, MoveReserve, 0, held[l.ID].Qty, "", "", ref, nil, now); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// reference is what movements of r name: its id and owner.
+func reference(r *Reservation) string { return "reservation:" + r.ID + " " + r.Owner }
+
+type taken struct {
+	lot *Lot
+	qty int
+}
+
+// allocate reserves qty units of skuID over its sellable lots in FIFO
+// order, each with a conditional UPDATE. A lot whose update finds fewer
+// units than read (another transaction took them) is read again and
+// retried with what is left, before moving on, so lots are always locked
+// in FIFO order.
+func (s *Service) allocate(ctx context.Context, tx bun.IDB, skuID string, qty int, regions []string, today Date, now time.Time) ([]taken, error) {
+	var lots []*Lot
+	q := db.Select(ctx, tx, &lots).Column("l.id", "l.sku_id", "l.warehouse_id", "l.on_hand", "l.reserved").
+		Where("l.sku_id = ?", skuID).Where("l.on_hand > l.reserved").Order(fifoOrder...)
+	if err := sellable(ctx, tx, q, regions, today).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read lots of sku %s: %w", skuID, err)
+	}
+	var out []taken
+	need := qty
+	for _, l := range lots {
+		free := l.OnHand - l.Reserved
+		for need > 0 && free > 0 {
+			n := min(need, free)
+			res, err := db.Update(ctx, tx, (*Lot)(nil)).
+				Set("reserved = reserved + ?", n).Set("updated_at = ?", now).
+				Where("l.id = ?", l.ID).Where("l.on_hand - l.reserved >= ?", n).Where("l.best_before >= ?", today).
+				Exec(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("reserve lot %s: %w", l.ID, err)
+			}
+			if k, _ := res.RowsAffected(); k == 1 {
+				out = append(out, taken{l, n})
+				need -= n
+				free -= n
+				continue
+			}
+			// Someone else took units of this lot: read what is left.
+			free = 0
+			err = db.Select(ctx, tx, (*Lot)(nil)).ColumnExpr("l.on_hand - l.reserved").
+				Where("l.id = ?", l.ID).Where("l.best_before >= ?", today).Scan(ctx, &free)
+			if err != nil && !isNoRows(err) {
+				return nil, fmt.Errorf("read lot %s: %w", l.ID, err)
+			}
+		}
+		if need == 0 {
+			break
+		}
+	}
+	if need > 0 {
+		return nil, errOutOfStock(skuID)
+	}
+	return out, nil
+}
+
+func isNoRows(err error) bool { return db.NotFound(err, errNotFound) == errNotFound }
+
+// loadReservation reads reservation id with its allocations.
+func loadReservation(ctx context.Context, tx bun.IDB, id string) (*Reservation, error) {
+	if !validID(id) {
+		return nil, errNotFound
+	}
+	r := new(Reservation)
+	if err := db.Select(ctx, tx, r).Where("r.id = ?", id).Scan(ctx); err != nil {
+		return nil, db.NotFound(err, errNotFound)
+	}
+	r.Allocations = []*Allocation{}
+	if err := db.Select(ctx, tx, &r.Allocations).Where("sa.reservation_id = ?", r.ID).Order("sa.lot_id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read allocations of reservation %s: %w", r.ID, err)
+	}
+	return r, nil
+}
+
+// Reservation returns reservation id with its allocations. NotFound for
+// ids that are not the tenant's.
+func (s *Service) Reservation(ctx context.Context, id string) (*Reservation, error) {
+	var r *Reservation
+	err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) (err error) {
+		r, err = loadReservation(ctx, tx, id)
+		return err
+	})
+	return r, err
+}
+
+// Commit turns reservation id into a sale, in tx (the caller's
+// transaction, bound to the tenant): its units leave stock (on_hand and
+// reserved both drop). A reservation past its expiry that the sweep has
+// not released yet still commits: its units are still held. Committing a
+// committed reservation again is a no-op.
+//
+// Returns NotFound for ids that are not the tenant's; Conflict
+// inventory.error.reservation_state when it was released or expired.
+func (s *Service) Commit(ctx context.Context, tx bun.IDB, id string) (*Reservation, error) {
+	r, _, err := s.resolve(ctx, tx, id, ReservationCommitted, time.Time{})
+	return r, err
+}
+
+// Release gives the units of reservation id back (reserved drops), in tx.
+// Releasing a released or expired reservation again is a no-op. Returns
+// NotFound for ids that are not the tenant's; Conflict
+// inventory.error.reservation_state when it was committed.
+func (s *Service) Release(ctx context.Context, tx bun.IDB, id string) (*Reservation, error) {
+	r, _, err := s.resolve(ctx, tx, id, ReservationReleased, time.Time{})
+	return r, err
+}
+
+// resolve moves reservation id from active to status with a conditional
+// UPDATE (… WHERE status = 'active'), so it happens once whoever else
+// tries, and then moves the units of its allocations. With a non-zero
+// dueBefore only a reservation expiring before it is resolved. changed
+// says whether this call resolved it.
+func (s *Service) resolve(ctx context.Context, tx bun.IDB, id, status string, dueBefore time.Time) (r *Reservation, changed bool, err error) {
+	if !validID(id) {
+		return nil, false, errNotFound
+	}
+	now := s.now().UTC()
+	q := db.Update(ctx, tx, (*Reservation)(nil)).Set("status = ?", status).Set("resolved_at = ?", now).
+		Where("r.id = ?", id).Where("r.status = ?", ReservationActive)
+	if !dueBefore.IsZero() {
+		q = q.Where("r.expires_at < ?", dueBefore)
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("resolve reservation %s: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	if r, err = loadReservation(ctx, tx, id); err != nil {
+		return nil, false, err
+	}
+	if n != 1 {
+		released := func(st string) bool { return st == ReservationReleased || st == ReservationExpired }
+		if r.Status == status || (released(r.Status) && released(status)) || (!dueBefore.IsZero() && r.Status != ReservationActive) {
+			return r, false, nil // done before: replays are no-ops
+		}
+		return nil, false, core.Errorf(core.Conflict, "inventory.error.reservation_state")
+	}
+	ref := reference(r)
+	for _, a := range r.Allocations {
+		u := db.Update(ctx, tx, (*Lot)(nil)).Set("reserved = reserved - ?", a.Qty).Set("updated_at = ?", now).
+			Where("l.id = ?", a.LotID).Where("l.reserved >= ?", a.Qty)
+		kind, onHand, reason := MoveRelease, 0, status
+		if status == ReservationCommitted {
+			u = u.Set("on_hand = on_hand - ?", a.Qty)
+			kind, onHand, reason = MoveCommit, -a.Qty, ""
+		}
+		res, err := u.Exec(ctx)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s allocation of lot %s: %w", kind, a.LotID, err)
+		}
+		if k, _ := res.RowsAffected(); k != 1 {
+			return nil, false, fmt.Errorf("%s reservation %s: lot %s holds fewer than %d reserved units", kind, r.ID, a.LotID, a.Qty)
+		}
+		l := new(Lot)
+		if err := db.Select(ctx, tx, l).Column("l.id", "l.sku_id", "l.warehouse_id").Where("l.id = ?", a.LotID).Scan(ctx); err != nil {
+			return nil, false, fmt.Errorf("read lot %s: %w", a.LotID, err)
+		}
+		if err := movement(ctx, tx, l, kind, onHand, -a.Qty, reason, "", ref, nil, now); err != nil {
+			return nil, false, err
+		}
+	}
+	return r, true, nil
+}
+
+// sweepBatch is how many expired reservations a sweep reads at a time.
+const sweepBatch = 200
+
+// ReleaseExpired releases every active reservation whose expiry is before
+// now — of the tenant in ctx, or of every tenant when ctx carries none —
+// and returns how many it released. Each reservation is released in a
+// transaction of its own with a conditional UPDATE, so several server
+// instances may sweep at once: each reservation is released exactly once,
+// and one committed meanwhile is left alone.
+func (s *Service) ReleaseExpired(ctx context.Context, now time.Time) (int, error) {
+	var ts []*tenants.Tenant
+	if t, ok := tenants.FromContext(ctx); ok {
+		ts = []*tenants.Tenant{t}
+	} else {
+		var err error
+		if ts, err = tenants.List(ctx, s.DB.DB); err != nil {
+			return 0, err
+		}
+	}
+	now = now.UTC()
+	total := 0
+	for _, t := range ts {
+		tctx := tenants.WithTenant(ctx, t)
+		after := ""
+		for {
+			var ids []string
+			err := s.DB.RunInReadTx(tctx, func(ctx context.Context, tx bun.IDB) error {
+				q := db.Select(ctx, tx, (*Reservation)(nil)).Column("r.id").
+					Where("r.status = ?", ReservationActive).Where("r.expires_at < ?", now).
+					Order("r.id").Limit(sweepBatch)
+				if after != "" {
+					q = q.Where("r.id > ?", after)
+				}
+				return q.Scan(ctx, &ids)
+			})
+			if err != nil {
+				return total, fmt.Errorf("find expired reservations of %s: %w", t.Slug, err)
+			}
+			for _, id := range ids {
+				var changed bool
+				err := s.DB.RunInTx(tctx, func(ctx context.Context, tx bun.IDB) (err error) {
+					_, changed, err = s.resolve(ctx, tx, id, ReservationExpired, now)
+					return err
+				})
+				if err != nil {
+					return total, err
+				}
+				if changed {
+					total++
+				}
+			}
+			if len(ids) < sweepBatch {
+				break
+			}
+			after = ids[len(ids)-1]
+		}
+	}
+	return total, nil
+}
