@@ -93,7 +93,7 @@ func TestProductConsole(t *testing.T) {
 		webtest.Contains(t, r, "edit", `value="有机小白菜"`, `value="12.80"`, `value="VEG-1"`, "保质期: 3天", "在售", "/s/yuelu-veg/p/"+id)
 
 		pngImage := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 100)...)
-		r = webtest.Want(t, b.Upload(path+"/images", "a.png", "image/png", pngImage), http.StatusSeeOther, "upload")
+		webtest.Want(t, b.Upload(path+"/images", "a.png", "image/png", pngImage), http.StatusSeeOther, "upload")
 		r = webtest.Want(t, b.Upload(path+"/images", "a.html", "text/html", []byte("<html>")), 400, "bad upload")
 		webtest.Contains(t, r, "bad upload", "只支持 PNG、JPEG、WebP 图片")
 		r = webtest.Want(t, b.Get(path), 200, "edit with image")

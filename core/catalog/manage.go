@@ -164,7 +164,7 @@ func (s *Service) codesTaken(ctx context.Context, tx bun.IDB, fe *core.FieldErro
 	}
 	var taken []string
 	err := db.Select(ctx, tx, (*SKU)(nil)).Column("k.code").Where("k.shop_id = ?", shopID).
-		Where("k.code IN (?)", bun.In(codes)).Where("k.product_id <> ?", productID).Scan(ctx, &taken)
+		Where("k.code IN (?)", bun.List(codes)).Where("k.product_id <> ?", productID).Scan(ctx, &taken)
 	if err != nil {
 		return fmt.Errorf("look up sku codes: %w", err)
 	}
@@ -518,7 +518,7 @@ func filterProducts(ctx context.Context, tx bun.IDB, q *bun.SelectQuery, categor
 		if len(ids) == 0 {
 			return nil, nil
 		}
-		q = q.Where("p.category_id IN (?)", bun.In(ids))
+		q = q.Where("p.category_id IN (?)", bun.List(ids))
 	}
 	if qs := strings.TrimSpace(query); qs != "" {
 		code := NormalizeSKUCode(qs)
@@ -571,7 +571,7 @@ func attachSKUs(ctx context.Context, tx bun.IDB, prs []*Product) error {
 		pr.SKUs = []*SKU{}
 	}
 	var skus []*SKU
-	if err := db.Select(ctx, tx, &skus).Where("k.product_id IN (?)", bun.In(ids)).Where("k.status = ?", SKUActive).
+	if err := db.Select(ctx, tx, &skus).Where("k.product_id IN (?)", bun.List(ids)).Where("k.status = ?", SKUActive).
 		Order("k.product_id", "k.sort", "k.id").Scan(ctx); err != nil {
 		return fmt.Errorf("load skus: %w", err)
 	}

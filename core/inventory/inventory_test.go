@@ -427,9 +427,9 @@ func TestFIFOReserveCommitRelease(t *testing.T) {
 		if got := e.available(e.sku); got != 19 {
 			t.Fatalf("available %d, want 19 (the expired lot does not count)", got)
 		}
-		r, err := e.reserve("checkout-1", 15*time.Minute, inventory.Line{SKUID: e.sku, Qty: 12}, inventory.Line{SKUID: e.sku2, Qty: 0})
+		_, err := e.reserve("checkout-1", 15*time.Minute, inventory.Line{SKUID: e.sku, Qty: 12}, inventory.Line{SKUID: e.sku2, Qty: 0})
 		wantField(t, err, "lines.1.qty", "inventory.field.quantity_range")
-		r, err = e.reserve("checkout-1", 15*time.Minute, inventory.Line{SKUID: e.sku, Qty: 12})
+		r, err := e.reserve("checkout-1", 15*time.Minute, inventory.Line{SKUID: e.sku, Qty: 12})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -46,7 +46,7 @@ func servingRegions(ctx context.Context, tx bun.IDB, regionID string) ([]string,
 func sellable(ctx context.Context, tx bun.IDB, q *bun.SelectQuery, regions []string, today Date) *bun.SelectQuery {
 	q = q.Where("l.best_before >= ?", today)
 	if regions != nil {
-		served := db.Select(ctx, tx, (*warehouseRegion)(nil)).Column("wr.warehouse_id").Where("wr.region_id IN (?)", bun.In(regions))
+		served := db.Select(ctx, tx, (*warehouseRegion)(nil)).Column("wr.warehouse_id").Where("wr.region_id IN (?)", bun.List(regions))
 		q = q.Where("l.warehouse_id IN (?)", served)
 	}
 	return q
@@ -55,7 +55,7 @@ func sellable(ctx context.Context, tx bun.IDB, q *bun.SelectQuery, regions []str
 // available sums the units of skuIDs that can be sold on today.
 func available(ctx context.Context, tx bun.IDB, skuIDs []string, regions []string, today Date) (int, error) {
 	var n int
-	q := db.Select(ctx, tx, (*Lot)(nil)).ColumnExpr("COALESCE(SUM(l.on_hand - l.reserved), 0)").Where("l.sku_id IN (?)", bun.In(skuIDs))
+	q := db.Select(ctx, tx, (*Lot)(nil)).ColumnExpr("COALESCE(SUM(l.on_hand - l.reserved), 0)").Where("l.sku_id IN (?)", bun.List(skuIDs))
 	if err := sellable(ctx, tx, q, regions, today).Scan(ctx, &n); err != nil {
 		return 0, fmt.Errorf("sum available stock: %w", err)
 	}
@@ -90,7 +90,7 @@ func (s *Service) AvailableMany(ctx context.Context, skuIDs []string, regionID .
 	}
 	today := s.today(ctx)
 	err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
-		n, err := db.Select(ctx, tx, (*sku)(nil)).Where("k.id IN (?)", bun.In(skuIDs)).Count(ctx)
+		n, err := db.Select(ctx, tx, (*sku)(nil)).Where("k.id IN (?)", bun.List(skuIDs)).Count(ctx)
 		if err != nil {
 			return fmt.Errorf("look up skus: %w", err)
 		}
@@ -108,7 +108,7 @@ func (s *Service) AvailableMany(ctx context.Context, skuIDs []string, regionID .
 			N     int    `bun:"n"`
 		}
 		q := db.Select(ctx, tx, (*Lot)(nil)).Column("l.sku_id").ColumnExpr("SUM(l.on_hand - l.reserved) AS n").
-			Where("l.sku_id IN (?)", bun.In(skuIDs)).Group("l.sku_id")
+			Where("l.sku_id IN (?)", bun.List(skuIDs)).Group("l.sku_id")
 		if err := sellable(ctx, tx, q, regions, today).Scan(ctx, &rows); err != nil {
 			return fmt.Errorf("sum available stock: %w", err)
 		}
@@ -199,7 +199,7 @@ func (s *Service) Reserve(ctx context.Context, tx bun.IDB, lines []Line, owner s
 		}
 	}
 	var skus []*sku
-	if err := db.Select(ctx, tx, &skus).Where("k.id IN (?)", bun.In(skuIDs)).Scan(ctx); err != nil {
+	if err := db.Select(ctx, tx, &skus).Where("k.id IN (?)", bun.List(skuIDs)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("look up skus: %w", err)
 	}
 	if len(skus) != len(skuIDs) {

@@ -77,7 +77,7 @@ func createWarehouse(ctx context.Context, tx bun.IDB, fe core.FieldErrors, w *Wa
 		w.ServesRegionIDs = []string{w.RegionID}
 	}
 	if fe["serves_region_ids"] == "" && len(w.ServesRegionIDs) > 0 {
-		n, err := db.Select(ctx, tx, (*tenants.Region)(nil)).Where("?TableAlias.id IN (?)", bun.In(w.ServesRegionIDs)).Count(ctx)
+		n, err := db.Select(ctx, tx, (*tenants.Region)(nil)).Where("?TableAlias.id IN (?)", bun.List(w.ServesRegionIDs)).Count(ctx)
 		if err != nil {
 			return fmt.Errorf("look up regions: %w", err)
 		}
@@ -135,7 +135,7 @@ func withRegions(ctx context.Context, tx bun.IDB, ws []*Warehouse) error {
 		w.ServesRegionIDs = []string{}
 	}
 	var rows []warehouseRegion
-	if err := db.Select(ctx, tx, &rows).Where("wr.warehouse_id IN (?)", bun.In(ids)).
+	if err := db.Select(ctx, tx, &rows).Where("wr.warehouse_id IN (?)", bun.List(ids)).
 		Order("wr.warehouse_id", "wr.region_id").Scan(ctx); err != nil {
 		return fmt.Errorf("read regions of warehouses: %w", err)
 	}
@@ -216,7 +216,7 @@ func (s *Service) ShopWarehouses(ctx context.Context, p *identity.Principal, sho
 		}
 		if err := db.Select(ctx, tx, &ws).
 			WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-				return q.Where("w.kind IN (?)", bun.In([]string{KindMain, KindDistrict})).WhereOr("w.shop_id = ?", sh.ID)
+				return q.Where("w.kind IN (?)", bun.List([]string{KindMain, KindDistrict})).WhereOr("w.shop_id = ?", sh.ID)
 			}).OrderExpr(kindOrder).Order("w.name", "w.id").Scan(ctx); err != nil {
 			return fmt.Errorf("list warehouses of shop: %w", err)
 		}

@@ -276,7 +276,7 @@ func (s *Service) indexWhere(ctx context.Context, tx bun.IDB, where string, arg 
 		}
 		if len(missing) > 0 {
 			var shs []*merchant.Shop
-			if err := db.Select(ctx, tx, &shs).Where("s.id IN (?)", bun.In(missing)).Scan(ctx); err != nil {
+			if err := db.Select(ctx, tx, &shs).Where("s.id IN (?)", bun.List(missing)).Scan(ctx); err != nil {
 				return fmt.Errorf("search: read shops: %w", err)
 			}
 			for _, sh := range shs {
@@ -284,7 +284,7 @@ func (s *Service) indexWhere(ctx context.Context, tx bun.IDB, where string, arg 
 			}
 		}
 		var skus []*catalog.SKU
-		if err := db.Select(ctx, tx, &skus).Where("k.product_id IN (?)", bun.In(ids)).
+		if err := db.Select(ctx, tx, &skus).Where("k.product_id IN (?)", bun.List(ids)).
 			Where("k.status = ?", catalog.SKUActive).Scan(ctx); err != nil {
 			return fmt.Errorf("search: read SKUs: %w", err)
 		}

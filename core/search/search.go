@@ -207,7 +207,7 @@ func (s *Service) search(ctx context.Context, tx bun.IDB, q Query, res *Result) 
 		if cats[q.CategoryID] == nil {
 			return nil
 		}
-		from.add(" AND d.category_id IN (?)", bun.In(subtree(cats, q.CategoryID)))
+		from.add(" AND d.category_id IN (?)", bun.List(subtree(cats, q.CategoryID)))
 	}
 	if q.ShopID != "" {
 		from.add(" AND d.shop_id = ?", q.ShopID)
@@ -220,7 +220,7 @@ func (s *Service) search(ctx context.Context, tx bun.IDB, q Query, res *Result) 
 		if ids == nil {
 			return nil
 		}
-		from.add(" AND (d.is_flagship OR d.region_id IN (?))", bun.In(ids))
+		from.add(" AND (d.is_flagship OR d.region_id IN (?))", bun.List(ids))
 	}
 	if q.PriceMin != nil {
 		from.add(" AND d.price_fen >= ?", *q.PriceMin)
@@ -322,10 +322,10 @@ func matchSQL(x *sqlq, tenant string, groups []group) {
 		}
 		all := append(append([]string(nil), g.exact...), g.prefix...)
 		x.add("SELECT t.product_id, max(CASE WHEN t.token IN (?) THEN 2 * t.weight ELSE t.weight END) AS score"+
-			" FROM search_tokens t WHERE t.tenant_id = ? AND (", bun.In(all), tenant)
+			" FROM search_tokens t WHERE t.tenant_id = ? AND (", bun.List(all), tenant)
 		or := ""
 		if len(g.exact) > 0 {
-			x.add("t.token IN (?)", bun.In(g.exact))
+			x.add("t.token IN (?)", bun.List(g.exact))
 			or = " OR "
 		}
 		for _, p := range g.prefix {
