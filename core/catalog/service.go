@@ -75,9 +75,8 @@ func (s *Service) changed(ctx context.Context, tx bun.IDB, productID string) err
 }
 
 var (
-	errNotFound        = core.Errorf(core.NotFound, "error.not_found")
-	errUnauthenticated = core.Errorf(core.Unauthenticated, "error.unauthenticated")
-	errShopClosed      = core.Errorf(core.Conflict, "catalog.error.shop_closed")
+	errNotFound   = core.Errorf(core.NotFound, "error.not_found")
+	errShopClosed = core.Errorf(core.Conflict, "catalog.error.shop_closed")
 )
 
 func validID(id string) bool {
@@ -85,14 +84,10 @@ func validID(id string) bool {
 	return err == nil
 }
 
-// tenantPrincipal returns the tenant in ctx and checks that p is a
-// signed-in account of it.
+// tenantPrincipal returns the tenant in ctx when p is a signed-in account
+// of it (identity.TenantOf).
 func tenantPrincipal(ctx context.Context, p *identity.Principal) (*tenants.Tenant, error) {
-	t := tenants.MustFromContext(ctx)
-	if p == nil || p.UserID == "" || p.Kind != identity.KindTenant || p.TenantID != t.ID {
-		return nil, errUnauthenticated
-	}
-	return t, nil
+	return identity.TenantOf(ctx, p)
 }
 
 // loadShop reads shop id of the tenant in ctx, with its host filled.

@@ -42,11 +42,19 @@ type APIToken struct {
 
 // tenantPrincipal checks that p is a tenant account of the tenant in ctx.
 func tenantPrincipal(ctx context.Context, p *Principal) error {
+	_, err := TenantOf(ctx, p)
+	return err
+}
+
+// TenantOf returns the tenant in ctx when p is a signed-in account of it,
+// and Unauthenticated otherwise (no principal, a platform account, or an
+// account of another tenant). Every tenant-scoped service starts with it.
+func TenantOf(ctx context.Context, p *Principal) (*tenants.Tenant, error) {
 	t, ok := tenants.FromContext(ctx)
 	if p == nil || p.Kind != KindTenant || p.UserID == "" || !ok || p.TenantID != t.ID {
-		return errNotSignedIn
+		return nil, errNotSignedIn
 	}
-	return nil
+	return t, nil
 }
 
 // CreateToken creates an API token named name for p's account and returns

@@ -75,9 +75,8 @@ const (
 )
 
 var (
-	errNotFound        = core.Errorf(core.NotFound, "error.not_found")
-	errUnauthenticated = core.Errorf(core.Unauthenticated, "error.unauthenticated")
-	errShopClosed      = core.Errorf(core.Conflict, "inventory.error.shop_closed")
+	errNotFound   = core.Errorf(core.NotFound, "error.not_found")
+	errShopClosed = core.Errorf(core.Conflict, "inventory.error.shop_closed")
 )
 
 func validID(id string) bool {
@@ -85,14 +84,10 @@ func validID(id string) bool {
 	return err == nil
 }
 
-// tenantPrincipal returns the tenant in ctx and checks that p is a
-// signed-in account of it.
+// tenantPrincipal returns the tenant in ctx when p is a signed-in account
+// of it (identity.TenantOf).
 func tenantPrincipal(ctx context.Context, p *identity.Principal) (*tenants.Tenant, error) {
-	t := tenants.MustFromContext(ctx)
-	if p == nil || p.UserID == "" || p.Kind != identity.KindTenant || p.TenantID != t.ID {
-		return nil, errUnauthenticated
-	}
-	return t, nil
+	return identity.TenantOf(ctx, p)
 }
 
 // today is the date in the tenant's time zone: lots whose best-before is

@@ -64,19 +64,14 @@ const (
 )
 
 var (
-	errNotFound        = core.Errorf(core.NotFound, "error.not_found")
-	errUnauthenticated = core.Errorf(core.Unauthenticated, "error.unauthenticated")
-	errForbidden       = core.Errorf(core.Forbidden, "error.forbidden")
+	errNotFound  = core.Errorf(core.NotFound, "error.not_found")
+	errForbidden = core.Errorf(core.Forbidden, "error.forbidden")
 )
 
-// tenantPrincipal returns the tenant in ctx and checks that p is a signed-in
-// account of it.
+// tenantPrincipal returns the tenant in ctx when p is a signed-in account
+// of it (identity.TenantOf).
 func tenantPrincipal(ctx context.Context, p *identity.Principal) (*tenants.Tenant, error) {
-	t := tenants.MustFromContext(ctx)
-	if p == nil || p.UserID == "" || p.Kind != identity.KindTenant || p.TenantID != t.ID {
-		return nil, errUnauthenticated
-	}
-	return t, nil
+	return identity.TenantOf(ctx, p)
 }
 
 // allowed reports whether p holds perm in domain.
