@@ -67,14 +67,103 @@ type Settings struct {
 	// Announcement is the marketplace notice on the storefront home
 	// (empty for none).
 	Announcement string `json:"announcement,omitempty"`
+
+	// BigPromotions are the tenant-declared big-promotion windows (大促)
+	// during which the discount floor does not apply.
+	BigPromotions []PromoWindow `json:"big_promotions,omitempty"`
+	// CommissionBP is the platform commission in basis points of a shop
+	// order's net sales (500 = 5%); per-category and per-shop overrides
+	// live with the ledger. 0 in stored settings means the default.
+	CommissionBP int `json:"commission_bp,omitempty"`
+	// DispatchCutoff is the daily dispatch cut-off, "HH:MM" in the
+	// tenant's zone (the seed's 14:00). "" means the default.
+	DispatchCutoff string `json:"dispatch_cutoff,omitempty"`
+	// UnpaidCancelMinutes: an order still awaiting payment this long after
+	// checkout cancels itself and releases its stock (0 = the default).
+	UnpaidCancelMinutes int `json:"unpaid_cancel_minutes,omitempty"`
+	// ReturnDays is the default returns window of shops (7天无理由退货;
+	// 0 = the default).
+	ReturnDays int `json:"return_days,omitempty"`
+}
+
+// PromoWindow is a big-promotion window, [Start, End).
+type PromoWindow struct {
+	Name  string    `json:"name"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Defaults of the settings that older stored settings may lack.
+const (
+	DefaultCommissionBP        = 500
+	DefaultDispatchCutoff      = "14:00"
+	DefaultUnpaidCancelMinutes = 30
+	DefaultReturnDays          = 7
+	DefaultDiscountFloor       = 70
+)
+
+// Commission returns the commission rate in basis points.
+func (s Settings) Commission() int {
+	if s.CommissionBP <= 0 {
+		return DefaultCommissionBP
+	}
+	return s.CommissionBP
+}
+
+// Cutoff returns the dispatch cut-off as "HH:MM".
+func (s Settings) Cutoff() string {
+	if s.DispatchCutoff == "" {
+		return DefaultDispatchCutoff
+	}
+	return s.DispatchCutoff
+}
+
+// UnpaidCancelAfter returns how long an unpaid order waits before it
+// cancels itself.
+func (s Settings) UnpaidCancelAfter() time.Duration {
+	m := s.UnpaidCancelMinutes
+	if m <= 0 {
+		m = DefaultUnpaidCancelMinutes
+	}
+	return time.Duration(m) * time.Minute
+}
+
+// Returns returns the returns window in days.
+func (s Settings) Returns() int {
+	if s.ReturnDays <= 0 {
+		return DefaultReturnDays
+	}
+	return s.ReturnDays
+}
+
+// Floor returns the discount floor in percent of list price.
+func (s Settings) Floor() int {
+	if s.DiscountFloorPercent <= 0 || s.DiscountFloorPercent > 100 {
+		return DefaultDiscountFloor
+	}
+	return s.DiscountFloorPercent
+}
+
+// InBigPromotion reports whether t falls in a big-promotion window.
+func (s Settings) InBigPromotion(t time.Time) bool {
+	for _, w := range s.BigPromotions {
+		if !t.Before(w.Start) && t.Before(w.End) {
+			return true
+		}
+	}
+	return false
 }
 
 // DefaultSettings returns the settings a new tenant starts with.
 func DefaultSettings() Settings {
 	return Settings{
 		MinProductsForOwnShop: 10,
-		DiscountFloorPercent:  70,
+		DiscountFloorPercent:  DefaultDiscountFloor,
 		ServiceHours:          "08:00–23:00",
+		CommissionBP:          DefaultCommissionBP,
+		DispatchCutoff:        DefaultDispatchCutoff,
+		UnpaidCancelMinutes:   DefaultUnpaidCancelMinutes,
+		ReturnDays:            DefaultReturnDays,
 	}
 }
 

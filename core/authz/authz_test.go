@@ -119,11 +119,13 @@ func expect(t testing.TB, e *authz.Enforcer, p *identity.Principal, cs []check) 
 func TestRoleTemplates(t *testing.T) {
 	want := map[string][]string{
 		authz.PlatformAdmin: {"*:*", "tenant:create", "tenant:list"},
-		authz.TenantAdmin: {"application:list", "application:review", "audit:read", "product:manage", "region:manage", "role:assign",
-			"shop:list", "shop:manage", "shop:profile", "shop:staff", "shop:view", "staff:manage", "stock:manage", "tenant:settings"},
-		authz.RegionManager:  {"application:list", "application:review", "shop:list", "shop:manage", "shop:view"},
-		authz.MerchantOwner:  {"product:manage", "shop:profile", "shop:staff", "shop:view", "stock:manage"},
-		authz.MerchantStaff:  {"product:manage", "shop:view", "stock:manage"},
+		authz.TenantAdmin: {"application:list", "application:review", "audit:read", "customer:manage", "fulfil:manage", "ledger:read",
+			"order:manage", "order:refund", "pickup:manage", "pickup:view", "price:manage", "product:manage", "promo:manage", "promo:platform",
+			"region:manage", "role:assign", "shop:list", "shop:manage", "shop:profile", "shop:staff", "shop:view", "staff:manage", "stock:manage", "tenant:settings"},
+		authz.RegionManager: {"application:list", "application:review", "shop:list", "shop:manage", "shop:view"},
+		authz.MerchantOwner: {"fulfil:manage", "ledger:read", "order:manage", "order:refund", "price:manage", "product:manage", "promo:manage",
+			"shop:profile", "shop:staff", "shop:view", "stock:manage"},
+		authz.MerchantStaff:  {"order:manage", "product:manage", "shop:view", "stock:manage"},
 		authz.PickupOperator: {"pickup:handover", "pickup:view"},
 		authz.Shopper:        {"account:self", "application:apply"},
 	}
@@ -155,8 +157,8 @@ func TestKnownAndPermissions(t *testing.T) {
 	if slices.Contains(perms, "*:*") {
 		t.Errorf("Permissions() lists the wildcard")
 	}
-	if len(perms) != 20 {
-		t.Errorf("Permissions() = %d permissions %v, want 20", len(perms), perms)
+	if len(perms) != 29 {
+		t.Errorf("Permissions() = %d permissions %v, want 29", len(perms), perms)
 	}
 }
 
