@@ -66,6 +66,7 @@ func Register(rt *httpx.Router, a *app.App) {
 	u.registerConsole(rt)
 	u.registerMerchant(rt)
 	u.registerProducts(rt)
+	u.registerDispatch(rt)
 }
 
 // title translates key in the request's language.

@@ -13,11 +13,19 @@ import (
 	"time"
 
 	"github.com/jishi-dev/jishi/core/authz"
+	"github.com/jishi-dev/jishi/core/billing"
+	"github.com/jishi-dev/jishi/core/cart"
 	"github.com/jishi-dev/jishi/core/catalog"
+	"github.com/jishi-dev/jishi/core/checkout"
 	"github.com/jishi-dev/jishi/core/db"
+	"github.com/jishi-dev/jishi/core/dispatch"
+	"github.com/jishi-dev/jishi/core/fulfil"
 	"github.com/jishi-dev/jishi/core/identity"
 	"github.com/jishi-dev/jishi/core/inventory"
 	"github.com/jishi-dev/jishi/core/merchant"
+	"github.com/jishi-dev/jishi/core/order"
+	"github.com/jishi-dev/jishi/core/payment"
+	"github.com/jishi-dev/jishi/core/promo"
 	"github.com/jishi-dev/jishi/core/search"
 	"github.com/jishi-dev/jishi/tenants"
 	"github.com/prometheus/client_golang/prometheus"
@@ -86,6 +94,14 @@ type App struct {
 	Catalog     *catalog.Service
 	Search      *search.Service
 	Inventory   *inventory.Service
+	Promo       *promo.Service
+	Orders      *order.Service
+	Billing     *billing.Service
+	Payments    *payment.Service
+	Fulfil      *fulfil.Service
+	Cart        *cart.Service
+	Checkout    *checkout.Service
+	Dispatch    *dispatch.Service
 	Registry    *prometheus.Registry
 }
 
@@ -137,7 +153,18 @@ func NewWithDB(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	a.Catalog = catalog.New(catalog.Deps{DB: d, Authz: a.Authz, Merchants: a.Merchants, Storage: a.Merchants.Storage})
 	a.Search = search.New(d)
 	a.Inventory = inventory.New(inventory.Deps{DB: d, Authz: a.Authz, Merchants: a.Merchants})
+	a.Promo = promo.New(promo.Deps{DB: d, Authz: a.Authz, Merchants: a.Merchants})
+	a.Billing = billing.New(billing.Deps{DB: d, Authz: a.Authz})
+	a.Payments = payment.New(payment.Deps{DB: d, Authz: a.Authz, Billing: a.Billing})
+	a.Fulfil = fulfil.New(fulfil.Deps{DB: d, Authz: a.Authz, Merchants: a.Merchants, Identity: a.Identity, Inventory: a.Inventory})
+	a.Cart = cart.New(cart.Deps{DB: d, Inventory: a.Inventory, Pricer: cartPrices{a.Promo}, Secure: cfg.Secure})
+	if err := a.wireShopping(); err != nil {
+		return nil, fmt.Errorf("orders: %w", err)
+	}
+	a.Dispatch = dispatch.New(dispatch.Deps{DB: d, Authz: a.Authz, Orders: a.Orders})
 	a.Catalog.OnChange(a.Search.IndexProduct) // the index changes in the product's transaction
+	a.Inventory.OnStockChange(a.Search.SetInStock)
+	a.Merchants.OnShopChange(a.Search.IndexShop)
 	a.registerProvisioning()
 	return a, nil
 }

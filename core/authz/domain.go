@@ -23,9 +23,22 @@ func ShopDomain(tenantID, regionID, shopID string) string {
 	return "t/" + tenantID + "/r/" + regionID + "/s/" + shopID
 }
 
+// PickupPointDomain returns "t/{tenantID}/r/{regionID}/pp/{pointID}"
+// ("t/{tenantID}/pp/{pointID}" when regionID is empty), the domain of a
+// pickup point (社区服务中心). Like shops, checks use the form with the
+// region and operator assignments are stored without it, so that moving a
+// point to another region keeps its operators; a region-wide assignment
+// ("t/T/r/R") covers every point of the region.
+func PickupPointDomain(tenantID, regionID, pointID string) string {
+	if regionID == "" {
+		return "t/" + tenantID + "/pp/" + pointID
+	}
+	return "t/" + tenantID + "/r/" + regionID + "/pp/" + pointID
+}
+
 // Covers reports whether an assignment stored in domain pattern holds in
 // request domain req: when every key/value pair of pattern ("t/T", "r/R",
-// "s/S") is also a pair of req. "*" covers every domain; an empty pattern
+// "s/S", "pp/P") is also a pair of req. "*" covers every domain; an empty pattern
 // covers none. It is the domain-matching function of the enforcer's role
 // manager, which calls it as Covers(request, stored).
 func Covers(req, pattern string) bool {
@@ -71,11 +84,12 @@ func hasPair(dom, k, v string) bool {
 
 // domainParts is a parsed tenant domain.
 type domainParts struct {
-	tenant, region, shop string
+	tenant, region, shop, point string
 }
 
-// parseDomain splits a tenant domain "t/T[/r/R][/s/S]" into its parts. It
-// reports false for "platform", "*" and anything malformed.
+// parseDomain splits a tenant domain "t/T[/r/R][/s/S | /pp/P]" into its
+// parts. It reports false for "platform", "*" and anything malformed
+// (including a shop and a pickup point in one domain).
 func parseDomain(dom string) (domainParts, bool) {
 	var d domainParts
 	if !strings.HasPrefix(dom, "t/") {
@@ -96,6 +110,8 @@ func parseDomain(dom string) (domainParts, bool) {
 			d.region = v
 		case k == "s" && (seen == "t" || seen == "tr"):
 			d.shop = v
+		case k == "pp" && (seen == "t" || seen == "tr"):
+			d.point = v
 		default:
 			return d, false
 		}

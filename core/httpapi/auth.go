@@ -70,6 +70,9 @@ func registerAuth(rt *httpx.Router, a *app.App) {
 				return
 			}
 			u, err := id.SignIn(w, r, in.Login, in.Password)
+			if err == nil {
+				a.Cart.MergeAtLogin(w, r, u.ID) // the visitor's cart becomes the shopper's
+			}
 			reply(w, r, http.StatusOK, map[string]any{"user": u}, err)
 		}})
 	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/auth/logout", Perm: httpx.PermSignedIn,

@@ -44,7 +44,8 @@ type Deps struct {
 // Service is the inventory context's API.
 type Service struct {
 	Deps
-	now func() time.Time
+	now     func() time.Time
+	onStock []StockChange
 }
 
 // New returns the service.

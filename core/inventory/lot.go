@@ -3,6 +3,8 @@ package inventory
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -161,6 +163,13 @@ func (s *Service) Receive(ctx context.Context, p *identity.Principal, shopID str
 		if k.Status != skuActive {
 			return core.Errorf(core.Conflict, "inventory.error.sku_archived")
 		}
+		watch, err := s.watchStock(ctx, tx, []string{k.ID}, true)
+		if err != nil {
+			return err
+		}
+		if watch != nil {
+			watch.always = true
+		}
 		now := s.now().UTC()
 		l.TenantID, l.ID, l.SKUID, l.ShopID, l.WarehouseID = sh.TenantID, tenants.NewID(), k.ID, sh.ID, w.ID
 		l.CreatedBy, l.CreatedAt, l.UpdatedAt = &p.UserID, now, now
@@ -168,6 +177,9 @@ func (s *Service) Receive(ctx context.Context, p *identity.Principal, shopID str
 			return fmt.Errorf("receive lot: %w", err)
 		}
 		if err := movement(ctx, tx, l, MoveReceive, l.OnHand, 0, "", l.Note, "", &p.UserID, now); err != nil {
+			return err
+		}
+		if err := s.report(ctx, tx, watch); err != nil {
 			return err
 		}
 		l.fill(s.today(ctx))
@@ -307,6 +319,10 @@ func (s *Service) Adjust(ctx context.Context, p *identity.Principal, shopID stri
 		if err != nil {
 			return err
 		}
+		watch, err := s.watchStock(ctx, tx, []string{l.SKUID}, true)
+		if err != nil {
+			return err
+		}
 		now := s.now().UTC()
 		res, err := db.Update(ctx, tx, (*Lot)(nil)).
 			Set("on_hand = on_hand + ?", delta).Set("updated_at = ?", now).
@@ -318,6 +334,9 @@ func (s *Service) Adjust(ctx context.Context, p *identity.Principal, shopID stri
 			return core.Errorf(core.Conflict, "inventory.error.below_reserved")
 		}
 		if err := movement(ctx, tx, l, MoveAdjust, delta, 0, reason, note, "", &p.UserID, now); err != nil {
+			return err
+		}
+		if err := s.report(ctx, tx, watch); err != nil {
 			return err
 		}
 		out, err = shopLot(ctx, tx, sh.ID, l.ID)
@@ -365,4 +384,116 @@ func (s *Service) Movements(ctx context.Context, p *identity.Principal, shopID, 
 		return nil, err
 	}
 	return ms, nil
+}
+
+// MaxLotsPerReceipt bounds ReceiveLots.
+const MaxLotsPerReceipt = 1000
+
+// ReceiveLots is Receive for many lots of shop shopID at once (a delivery
+// of many SKUs, an import, the demo seed), in one transaction: all are
+// received or none. Field errors are named "lots.{i}.{field}"; "lots"
+// when there are none or more than MaxLotsPerReceipt. Returns the errors
+// of Receive otherwise, for the first lot that has one.
+func (s *Service) ReceiveLots(ctx context.Context, p *identity.Principal, shopID string, ins []LotInput) ([]*Lot, error) {
+	if _, err := tenantPrincipal(ctx, p); err != nil {
+		return nil, err
+	}
+	var out []*Lot
+	err := s.DB.RunInTx(ctx, func(ctx context.Context, tx bun.IDB) error {
+		sh, err := s.writableShop(ctx, tx, p, shopID)
+		if err != nil {
+			return err
+		}
+		var fe core.FieldErrors
+		if len(ins) == 0 || len(ins) > MaxLotsPerReceipt {
+			fe.Add("lots", "inventory.field.lots_count")
+			return fe.Err()
+		}
+		today := s.today(ctx)
+		lots := make([]*Lot, len(ins))
+		var skuIDs, whIDs []string
+		bad := false
+		for i, in := range ins {
+			var one core.FieldErrors
+			lots[i] = checkLot(&one, in, today)
+			for f, key := range one {
+				fe.Add("lots."+strconv.Itoa(i)+"."+f, key)
+			}
+			lots[i].SKUID, lots[i].WarehouseID = strings.TrimSpace(in.SKUID), strings.TrimSpace(in.WarehouseID)
+			if !validID(lots[i].SKUID) || !validID(lots[i].WarehouseID) {
+				bad = true // NotFound, after the field errors
+				continue
+			}
+			if !slices.Contains(skuIDs, lots[i].SKUID) {
+				skuIDs = append(skuIDs, lots[i].SKUID)
+			}
+			if !slices.Contains(whIDs, lots[i].WarehouseID) {
+				whIDs = append(whIDs, lots[i].WarehouseID)
+			}
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		if bad {
+			return errNotFound
+		}
+		var skus []*sku
+		if err := db.Select(ctx, tx, &skus).Where("k.id IN (?)", bun.List(skuIDs)).Where("k.shop_id = ?", sh.ID).Scan(ctx); err != nil {
+			return fmt.Errorf("look up skus: %w", err)
+		}
+		byID := map[string]*sku{}
+		for _, k := range skus {
+			byID[k.ID] = k
+		}
+		var whs []*Warehouse
+		if err := db.Select(ctx, tx, &whs).Where("w.id IN (?)", bun.List(whIDs)).Scan(ctx); err != nil {
+			return fmt.Errorf("look up warehouses: %w", err)
+		}
+		usable := map[string]bool{}
+		for _, w := range whs {
+			usable[w.ID] = w.Kind != KindShop || (w.ShopID != nil && *w.ShopID == sh.ID)
+		}
+		for _, l := range lots {
+			if byID[l.SKUID] == nil || !usable[l.WarehouseID] {
+				return errNotFound
+			}
+			if byID[l.SKUID].Status != skuActive {
+				return core.Errorf(core.Conflict, "inventory.error.sku_archived")
+			}
+		}
+		slices.Sort(skuIDs)
+		watch, err := s.watchStock(ctx, tx, skuIDs, true)
+		if err != nil {
+			return err
+		}
+		if watch != nil {
+			watch.always = true
+		}
+		now := s.now().UTC()
+		ms := make([]*Movement, len(lots))
+		for i, l := range lots {
+			l.TenantID, l.ID, l.ShopID = sh.TenantID, tenants.NewID(), sh.ID
+			l.CreatedBy, l.CreatedAt, l.UpdatedAt = &p.UserID, now, now
+			ms[i] = &Movement{TenantID: l.TenantID, ID: tenants.NewID(), LotID: l.ID, SKUID: l.SKUID, WarehouseID: l.WarehouseID,
+				Kind: MoveReceive, OnHandDelta: l.OnHand, Note: l.Note, ActorID: &p.UserID, CreatedAt: now}
+		}
+		if _, err := tx.NewInsert().Model(&lots).Exec(ctx); err != nil {
+			return fmt.Errorf("receive lots: %w", err)
+		}
+		if _, err := tx.NewInsert().Model(&ms).Exec(ctx); err != nil {
+			return fmt.Errorf("record receipts: %w", err)
+		}
+		if err := s.report(ctx, tx, watch); err != nil {
+			return err
+		}
+		for _, l := range lots {
+			l.fill(today)
+		}
+		out = lots
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -11,6 +11,7 @@ func init() {
 		"inventory.error.name_taken":        "已有同名仓库",
 		"inventory.error.below_reserved":    "调整后的库存不能少于已预留的数量，也不能小于零",
 		"inventory.error.reservation_state": "该预留已完成或已释放",
+		"inventory.error.over_restock":      "退回库存的数量超过了售出后尚未退回的数量",
 		"inventory.field.quantity_range":    "数量须为 1 到 1000000 之间的整数",
 		"inventory.field.delta_range":       "调整数量须为 -1000000 到 1000000 之间的非零整数",
 		"inventory.field.delta_sign":        "报损或过期出库的数量须为负数",
@@ -26,6 +27,7 @@ func init() {
 		"inventory.field.threshold_range":   "预警线须在 0 到 1000000 之间",
 		"inventory.field.days_range":        "天数须在 0 到 90 之间",
 		"inventory.field.lines_count":       "每次预留 1 到 200 行",
+		"inventory.field.lots_count":        "每次入库 1 到 1000 批",
 		"inventory.field.ttl_range":         "预留时长须在 1 秒到 7 天之间",
 		"inventory.field.integer":           "请输入整数",
 	})
@@ -37,6 +39,7 @@ func init() {
 		"inventory.error.name_taken":        "A warehouse with this name exists",
 		"inventory.error.below_reserved":    "Stock may not fall below the reserved units or below zero",
 		"inventory.error.reservation_state": "This reservation is already committed or released",
+		"inventory.error.over_restock":      "More units than were sold and not yet put back",
 		"inventory.field.quantity_range":    "Enter a whole number from 1 to 1,000,000",
 		"inventory.field.delta_range":       "Enter a non-zero whole number from -1,000,000 to 1,000,000",
 		"inventory.field.delta_sign":        "Damage and expiry take stock out: enter a negative number",
@@ -52,6 +55,7 @@ func init() {
 		"inventory.field.threshold_range":   "The threshold must be from 0 to 1,000,000",
 		"inventory.field.days_range":        "Days must be from 0 to 90",
 		"inventory.field.lines_count":       "A reservation has 1 to 200 lines",
+		"inventory.field.lots_count":        "Receive 1 to 1,000 lots at a time",
 		"inventory.field.ttl_range":         "A reservation lasts from 1 second to 7 days",
 		"inventory.field.integer":           "Enter a whole number",
 	})

@@ -117,6 +117,8 @@ type Allocation struct {
 	LotID         string `bun:"lot_id,pk" json:"lot_id"`
 	SKUID         string `bun:"sku_id,notnull" json:"sku_id"`
 	Qty           int    `bun:"qty,notnull" json:"qty"`
+	// Restocked are the units of Qty put back after the commit (Restock).
+	Restocked int `bun:"restocked,notnull" json:"restocked"`
 }
 
 // Movement kinds.
@@ -134,6 +136,7 @@ const (
 	ReasonDamage  = "damage"  // damaged or spoilt goods taken out
 	ReasonExpired = "expired" // expired goods taken out (or a reservation's expiry)
 	ReasonOther   = "other"
+	ReasonRestock = "restock" // sold units put back (Restock)
 )
 
 // Movement is one change to a lot's on_hand or reserved.

@@ -88,34 +88,9 @@ func (s *Service) AvailableMany(ctx context.Context, skuIDs []string, regionID .
 		}
 		out[id] = 0
 	}
-	today := s.today(ctx)
-	err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
-		n, err := db.Select(ctx, tx, (*sku)(nil)).Where("k.id IN (?)", bun.List(skuIDs)).Count(ctx)
-		if err != nil {
-			return fmt.Errorf("look up skus: %w", err)
-		}
-		if int(n) != len(out) {
-			return errNotFound
-		}
-		var regions []string
-		if len(regionID) > 0 && regionID[0] != "" {
-			if regions, err = servingRegions(ctx, tx, regionID[0]); err != nil {
-				return err
-			}
-		}
-		var rows []struct {
-			SKUID string `bun:"sku_id"`
-			N     int    `bun:"n"`
-		}
-		q := db.Select(ctx, tx, (*Lot)(nil)).Column("l.sku_id").ColumnExpr("SUM(l.on_hand - l.reserved) AS n").
-			Where("l.sku_id IN (?)", bun.List(skuIDs)).Group("l.sku_id")
-		if err := sellable(ctx, tx, q, regions, today).Scan(ctx, &rows); err != nil {
-			return fmt.Errorf("sum available stock: %w", err)
-		}
-		for _, r := range rows {
-			out[r.SKUID] = r.N
-		}
-		return nil
+	err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) (err error) {
+		out, err = s.AvailableIn(ctx, tx, skuIDs, regionID...)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -211,6 +186,10 @@ func (s *Service) Reserve(ctx context.Context, tx bun.IDB, lines []Line, owner s
 		}
 	}
 
+	watch, err := s.watchStock(ctx, tx, skuIDs, false)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	today := s.today(ctx)
 	r := &Reservation{TenantID: db.TenantID(ctx), ID: tenants.NewID(), Owner: owner, Status: ReservationActive,
@@ -253,6 +232,9 @@ func (s *Service) Reserve(ctx context.Context, tx bun.IDB, lines []Line, owner s
 		if err := movement(ctx, tx, l, MoveReserve, 0, held[l.ID].Qty, "", "", ref, nil, now); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.report(ctx, tx, watch); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -343,6 +325,11 @@ func (s *Service) Reservation(ctx context.Context, id string) (*Reservation, err
 	return r, err
 }
 
+// ReservationIn is Reservation read in idb, the caller's transaction.
+func (s *Service) ReservationIn(ctx context.Context, idb bun.IDB, id string) (*Reservation, error) {
+	return loadReservation(ctx, idb, id)
+}
+
 // Commit turns reservation id into a sale, in tx (the caller's
 // transaction, bound to the tenant): its units leave stock (on_hand and
 // reserved both drop). A reservation past its expiry that the sweep has
@@ -395,6 +382,12 @@ func (s *Service) resolve(ctx context.Context, tx bun.IDB, id, status string, du
 		}
 		return nil, false, core.Errorf(core.Conflict, "inventory.error.reservation_state")
 	}
+	var watch *stockWatch
+	if status != ReservationCommitted { // a commit leaves on_hand - reserved as it was
+		if watch, err = s.watchStock(ctx, tx, skuIDsOf(r.Allocations), true); err != nil {
+			return nil, false, err
+		}
+	}
 	ref := reference(r)
 	for _, a := range r.Allocations {
 		u := db.Update(ctx, tx, (*Lot)(nil)).Set("reserved = reserved - ?", a.Qty).Set("updated_at = ?", now).
@@ -418,6 +411,9 @@ func (s *Service) resolve(ctx context.Context, tx bun.IDB, id, status string, du
 		if err := movement(ctx, tx, l, kind, onHand, -a.Qty, reason, "", ref, nil, now); err != nil {
 			return nil, false, err
 		}
+	}
+	if err := s.report(ctx, tx, watch); err != nil {
+		return nil, false, err
 	}
 	return r, true, nil
 }
@@ -480,4 +476,46 @@ func (s *Service) ReleaseExpired(ctx context.Context, now time.Time) (int, error
 		}
 	}
 	return total, nil
+}
+
+// AvailableIn is AvailableMany in idb, the caller's transaction: a
+// checkout reads what it may reserve without taking a second connection.
+func (s *Service) AvailableIn(ctx context.Context, tx bun.IDB, skuIDs []string, regionID ...string) (map[string]int, error) {
+	out := make(map[string]int, len(skuIDs))
+	for _, id := range skuIDs {
+		if !validID(id) {
+			return nil, errNotFound
+		}
+		out[id] = 0
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	today := s.today(ctx)
+	n, err := db.Select(ctx, tx, (*sku)(nil)).Where("k.id IN (?)", bun.List(skuIDs)).Count(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("look up skus: %w", err)
+	}
+	if int(n) != len(out) {
+		return nil, errNotFound
+	}
+	var regions []string
+	if len(regionID) > 0 && regionID[0] != "" {
+		if regions, err = servingRegions(ctx, tx, regionID[0]); err != nil {
+			return nil, err
+		}
+	}
+	var rows []struct {
+		SKUID string `bun:"sku_id"`
+		N     int    `bun:"n"`
+	}
+	q := db.Select(ctx, tx, (*Lot)(nil)).Column("l.sku_id").ColumnExpr("SUM(l.on_hand - l.reserved) AS n").
+		Where("l.sku_id IN (?)", bun.List(skuIDs)).Group("l.sku_id")
+	if err := sellable(ctx, tx, q, regions, today).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("sum available stock: %w", err)
+	}
+	for _, r := range rows {
+		out[r.SKUID] = r.N
+	}
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jishi-dev/jishi/core"
@@ -23,6 +24,36 @@ const (
 	AnnouncementMax    = 200
 	StatusReasonMax    = 200
 )
+
+// ShopChange is told, inside the transaction that changed it, that shop
+// shopID of the tenant in ctx was renamed or changed status (suspended,
+// resumed, closed). An error rolls the change back.
+type ShopChange func(ctx context.Context, tx bun.IDB, shopID string) error
+
+// shopHooks holds the ShopChange hooks of each Service. (A field of
+// Service would do; the hooks live here to keep the change to this file.)
+var shopHooks sync.Map // *Service → []ShopChange
+
+// OnShopChange registers f to be called whenever a shop's name or status
+// changes (e.g. to re-index the shop's products for search). Register
+// hooks while building the app, before the service is used.
+func (s *Service) OnShopChange(f ShopChange) {
+	fs, _ := shopHooks.Load(s)
+	hooks, _ := fs.([]ShopChange)
+	shopHooks.Store(s, append(hooks[:len(hooks):len(hooks)], f))
+}
+
+// shopChanged calls the ShopChange hooks for shop id in tx.
+func (s *Service) shopChanged(ctx context.Context, tx bun.IDB, id string) error {
+	fs, _ := shopHooks.Load(s)
+	hooks, _ := fs.([]ShopChange)
+	for _, f := range hooks {
+		if err := f(ctx, tx, id); err != nil {
+			return fmt.Errorf("shop %s changed: %w", id, err)
+		}
+	}
+	return nil
+}
 
 // withHost fills the storefront hosts of shops from the tenant in ctx.
 func withHost(ctx context.Context, shops ...*Shop) {
@@ -293,6 +324,7 @@ func (s *Service) UpdateProfile(ctx context.Context, p *identity.Principal, id s
 		if sh.Status == ShopClosed {
 			return core.Errorf(core.Conflict, "merchant.error.shop_state")
 		}
+		renamed := sh.Name != name
 		sh.Name, sh.Description, sh.ServicePromises, sh.ReturnsPolicy = name, desc, promises, returns
 		sh.ContactPhone, sh.ContactEmail, sh.ThemeColor, sh.Announcement = phone, email, color, announcement
 		sh.UpdatedAt = time.Now().UTC()
@@ -300,6 +332,9 @@ func (s *Service) UpdateProfile(ctx context.Context, p *identity.Principal, id s
 			"contact_phone", "contact_email", "theme_color", "announcement", "updated_at").WherePK().Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("update profile of shop %s: %w", sh.ID, err)
+		}
+		if renamed {
+			return s.shopChanged(ctx, tx, sh.ID)
 		}
 		return nil
 	})
@@ -373,7 +408,7 @@ func (s *Service) SetStatus(ctx context.Context, p *identity.Principal, id, stat
 		if n, _ := res.RowsAffected(); n != 1 {
 			return core.Errorf(core.Conflict, "merchant.error.shop_state")
 		}
-		return nil
+		return s.shopChanged(ctx, tx, sh.ID)
 	})
 	if err != nil {
 		return nil, err

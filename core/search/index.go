@@ -9,6 +9,7 @@ import (
 	"github.com/jishi-dev/jishi/core/catalog"
 	"github.com/jishi-dev/jishi/core/db"
 	"github.com/jishi-dev/jishi/core/merchant"
+	"github.com/jishi-dev/jishi/tenants"
 	"github.com/uptrace/bun"
 )
 
@@ -27,7 +28,7 @@ type Doc struct {
 	CoverPath    string    `bun:"cover_path,notnull"`
 	PriceFen     int64     `bun:"price_fen,notnull"`      // lowest active SKU price
 	ListPriceFen int64     `bun:"list_price_fen,notnull"` // that SKU's list price
-	InStock      bool      `bun:"in_stock,notnull"`       // inventory keeps it; true until then
+	InStock      bool      `bun:"in_stock,notnull"`       // inventory keeps it (SetInStock); see stockOf for a new entry
 	SalesCount   int64     `bun:"sales_count,notnull"`
 	CreatedAt    time.Time `bun:"created_at,notnull"`
 	IndexedAt    time.Time `bun:"indexed_at,notnull"`
@@ -219,18 +220,20 @@ func (s *Service) Reindex(ctx context.Context) error {
 func (s *Service) indexWhere(ctx context.Context, tx bun.IDB, where string, arg any) error {
 	tenant := db.TenantID(ctx)
 	// Remember the stock flags inventory set, then drop the old entries.
-	var out []string
-	q := tx.NewSelect().Table("search_docs").Column("product_id").
-		Where("tenant_id = ?", tenant).Where("NOT in_stock")
+	var flags []struct {
+		ProductID string `bun:"product_id"`
+		InStock   bool   `bun:"in_stock"`
+	}
+	q := tx.NewSelect().Table("search_docs").Column("product_id", "in_stock").Where("tenant_id = ?", tenant)
 	if where != "" {
 		q = q.Where("product_id IN (?)", db.Select(ctx, tx, (*catalog.Product)(nil)).Column("p.id").Where(where, arg))
 	}
-	if err := q.Scan(ctx, &out); err != nil {
+	if err := q.Scan(ctx, &flags); err != nil {
 		return fmt.Errorf("search: read stock flags: %w", err)
 	}
-	outOfStock := map[string]bool{}
-	for _, id := range out {
-		outOfStock[id] = true
+	inStock := make(map[string]bool, len(flags))
+	for _, f := range flags {
+		inStock[f.ProductID] = f.InStock
 	}
 	for _, m := range []any{(*tokenRow)(nil), (*Doc)(nil)} {
 		dq := db.Delete(ctx, tx, m)
@@ -292,6 +295,15 @@ func (s *Service) indexWhere(ctx context.Context, tx bun.IDB, where string, arg 
 		for _, k := range skus {
 			byProduct[k.ProductID] = append(byProduct[k.ProductID], k)
 		}
+		var fresh []string // products without a flag: not in the index before
+		for _, pr := range prs {
+			if _, ok := inStock[pr.ID]; !ok {
+				fresh = append(fresh, pr.ID)
+			}
+		}
+		if err := stockOf(ctx, tx, fresh, inStock); err != nil {
+			return err
+		}
 		var docs []*Doc
 		var toks []tokenRow
 		for _, pr := range prs {
@@ -299,7 +311,7 @@ func (s *Service) indexWhere(ctx context.Context, tx bun.IDB, where string, arg 
 			if d == nil {
 				continue
 			}
-			d.InStock = !outOfStock[pr.ID]
+			d.InStock = inStock[pr.ID]
 			docs = append(docs, d)
 			toks = append(toks, ts...)
 		}
@@ -312,15 +324,53 @@ func (s *Service) indexWhere(ctx context.Context, tx bun.IDB, where string, arg 
 	}
 }
 
+// stockOf sets into[id] for products that enter the index (new, or back
+// after their shop reopened or they were re-activated), whose flag
+// inventory has not set in the index: a product inventory keeps no lot of
+// is in stock (stock is not tracked for it yet, the flag's default);
+// otherwise it is in stock when an active SKU of it has unreserved units
+// in a lot whose best-before is not before today (the tenant's zone) —
+// what inventory would report.
+func stockOf(ctx context.Context, tx bun.IDB, products []string, into map[string]bool) error {
+	if len(products) == 0 {
+		return nil
+	}
+	tenant := db.TenantID(ctx)
+	today := time.Now().In(tenants.MustFromContext(ctx).Location()).Format("2006-01-02")
+	var rows []struct {
+		ProductID string `bun:"product_id"`
+		Sellable  int    `bun:"sellable"`
+	}
+	err := tx.NewRaw(`
+		SELECT k.product_id,
+		       MAX(CASE WHEN k.status = ? AND l.best_before >= ? AND l.on_hand > l.reserved THEN 1 ELSE 0 END) AS sellable
+		FROM skus AS k JOIN lots AS l ON l.tenant_id = k.tenant_id AND l.sku_id = k.id
+		WHERE k.tenant_id = ? AND k.product_id IN (?)
+		GROUP BY k.product_id`, catalog.SKUActive, today, tenant, bun.List(products)).Scan(ctx, &rows)
+	if err != nil {
+		return fmt.Errorf("search: read stock: %w", err)
+	}
+	for _, id := range products {
+		into[id] = true
+	}
+	for _, r := range rows {
+		into[r.ProductID] = r.Sellable == 1
+	}
+	return nil
+}
+
 // SetInStock records whether product productID can be bought now (any
-// stock in any warehouse). Inventory calls it inside its transaction; the
-// flag survives IndexProduct. A product without an index entry is
-// ignored.
+// stock in any warehouse). Inventory calls it (through
+// inventory.Service.OnStockChange) inside the transaction that changed
+// the stock; the flag survives IndexProduct, IndexShop and Reindex. A
+// product without an index entry is ignored, and so is a flag that is
+// already so (no row is written).
 func (s *Service) SetInStock(ctx context.Context, tx bun.IDB, productID string, inStock bool) error {
 	if !validID(productID) {
 		return nil
 	}
-	_, err := db.Update(ctx, tx, (*Doc)(nil)).Set("in_stock = ?", inStock).Where("d.product_id = ?", productID).Exec(ctx)
+	_, err := db.Update(ctx, tx, (*Doc)(nil)).Set("in_stock = ?", inStock).
+		Where("d.product_id = ?", productID).Where("d.in_stock <> ?", inStock).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("search: set in stock: %w", err)
 	}

@@ -52,6 +52,15 @@ var publicAllowlist = []string{
 	"tenant GET /api/v1/tenant", "tenant GET /api/v1/regions", "tenant GET /api/v1/categories", "tenant GET /api/v1/shops",
 	// tenant: active products of shops whose storefront shows, and search
 	"tenant GET /api/v1/products/{id}", "tenant GET /api/v1/shops/{slug}/products", "tenant GET /api/v1/search",
+	// tenant: delivery options of a shop for a region, and pickup points
+	"tenant GET /api/v1/shops/{slug}/delivery-options", "tenant GET /api/v1/pickup-points",
+	// tenant: the shopper's cart (anonymous visitors' too; changes need the CSRF token)
+	"tenant GET /api/v1/cart", "tenant DELETE /api/v1/cart", "tenant POST /api/v1/cart/lines",
+	"tenant PATCH /api/v1/cart/lines/{id}", "tenant DELETE /api/v1/cart/lines/{id}", "tenant PUT /api/v1/cart/region",
+	// tenant: order lookup by number and the phone's last four digits (throttled)
+	"tenant POST /api/v1/orders/lookup", "tenant GET /orders/lookup", "tenant POST /orders/lookup",
+	// tenant: storefront browsing and search pages, a shop's running promotions
+	"tenant GET /c/{id}", "tenant GET /search", "tenant GET /api/v1/shops/{slug}/promotions",
 }
 
 func allowed(rt httpx.Route) bool {

@@ -1,15 +1,21 @@
 package storefront
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/jishi-dev/jishi/core"
 	"github.com/jishi-dev/jishi/core/catalog"
+	"github.com/jishi-dev/jishi/core/fulfil"
 	"github.com/jishi-dev/jishi/core/httpx"
 	"github.com/jishi-dev/jishi/core/i18n"
+	"github.com/jishi-dev/jishi/core/inventory"
 	"github.com/jishi-dev/jishi/core/merchant"
 	"github.com/jishi-dev/jishi/core/web"
+	"github.com/uptrace/bun"
 )
 
 // productData is a product page.
@@ -21,21 +27,42 @@ type productData struct {
 	SKUs    []skuView
 	Certs   []string
 	Attrs   []string
+	// Traced: some SKU has lots with traceability facts.
+	Traced bool
+	// Region is the shopper's region ("" when none is chosen or it is not
+	// the tenant's); Promises what each delivery method promises there.
+	Region   string
+	Regions  []regionOption
+	Promises []promiseView
+	// Action is the page's own link (the region selector's target).
+	Action string
 }
 
-// skuView is one SKU with its prices formatted.
+// skuView is one SKU with its prices formatted, whether it can be bought
+// now (in the shopper's region when one is chosen) and its lots.
 type skuView struct {
 	*catalog.SKU
 	Price, ListPrice string
 	// Discounted: the list price is above the price (shown struck out).
 	Discounted bool
+	InStock    bool
+	Lots       []inventory.PublicLot
 }
 
-// product is a product's page at /s/{shop}/p/{id}: images, name, SKUs with
-// price and list price, origin, certifications, attributes, description
-// and the shop. Drafts, archived products, products of another shop and
-// of pending or closed shops are 404; a suspended shop's products show
-// and do not sell.
+// promiseView is one delivery method's promise to the shopper's region.
+type promiseView struct {
+	Method, Name, Text, Fee string
+}
+
+// product is a product's page at /s/{shop}/p/{id}: images, name, the
+// variants table (spec, price, list price, in stock or not, an add-to-cart
+// form per SKU in stock), the lots of each SKU with stock and their
+// traceability facts (producer, base, growing dates, residue test,
+// best-before), the delivery promise of each method for the shopper's
+// region (?region=, remembered; else the one chosen before), origin,
+// certifications, attributes, description and the shop. Drafts, archived
+// products, products of another shop and of pending or closed shops are
+// 404; a suspended shop's products show and do not sell.
 func (s *site) product(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	pp, err := s.a.Catalog.PublicProduct(ctx, r.PathValue("id"))
@@ -49,10 +76,50 @@ func (s *site) product(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	locale := i18n.FromContext(ctx)
-	d := &productData{Product: pp.Product, Shop: sh, Selling: pp.Selling}
+	d := &productData{Product: pp.Product, Shop: sh, Selling: pp.Selling,
+		Action: web.Link(r, "/s/", sh.Slug, "/p/", pp.ID)}
+	ids := make([]string, 0, len(pp.SKUs))
 	for _, k := range pp.SKUs {
-		d.SKUs = append(d.SKUs, skuView{SKU: k, Price: "¥" + catalog.FormatYuan(k.PriceFen),
-			ListPrice: "¥" + catalog.FormatYuan(k.ListPriceFen), Discounted: k.ListPriceFen > k.PriceFen})
+		ids = append(ids, k.ID)
+	}
+	region, fromQuery := shopperRegion(r)
+	if d.Regions, err = s.regionOptions(ctx); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	if !slices.ContainsFunc(d.Regions, func(o regionOption) bool { return o.ID == region }) {
+		region = "" // another tenant's, or gone
+	}
+	d.Region = region
+	if fromQuery {
+		s.setRegionCookie(w, region)
+	}
+	avail, err := s.a.Inventory.AvailableMany(ctx, ids, region)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	lots, err := s.a.Inventory.PublicLots(ctx, ids)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	var stocked []string
+	for _, k := range pp.SKUs {
+		v := skuView{SKU: k, Price: "¥" + catalog.FormatYuan(k.PriceFen),
+			ListPrice: "¥" + catalog.FormatYuan(k.ListPriceFen), Discounted: k.ListPriceFen > k.PriceFen,
+			InStock: avail[k.ID] > 0, Lots: lots[k.ID]}
+		if v.InStock {
+			stocked = append(stocked, k.ID)
+		}
+		d.Traced = d.Traced || len(v.Lots) > 0
+		d.SKUs = append(d.SKUs, v)
+	}
+	if region != "" {
+		if len(stocked) == 0 {
+			stocked = ids
+		}
+		d.Promises = s.promises(ctx, sh.ID, region, stocked)
 	}
 	for _, c := range pp.Certifications {
 		d.Certs = append(d.Certs, i18n.T(locale, "catalog.cert."+c))
@@ -64,6 +131,37 @@ func (s *site) product(w http.ResponseWriter, r *http.Request) {
 	pages.Render(w, r, http.StatusOK, "product", &web.Page{
 		Title: pp.Name + " · " + sh.Name, Area: web.AreaStorefront, ThemeColor: sh.ThemeColor, Console: s.console(r), Data: d,
 	})
+}
+
+// promises asks fulfil what each method of shop shopID promises region for
+// skuIDs now. The promise is a part of the page, not the page: a failure
+// is logged and shows no promise.
+func (s *site) promises(ctx context.Context, shopID, region string, skuIDs []string) []promiseView {
+	if s.a.Fulfil == nil {
+		return nil
+	}
+	var mps []fulfil.MethodPromise
+	err := s.a.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) (err error) {
+		mps, err = s.a.Fulfil.ProductPromise(ctx, tx, shopID, region, skuIDs, s.a.Fulfil.Clock())
+		return err
+	})
+	if err != nil {
+		if code := core.ErrorCode(err); code != core.Invalid && code != core.NotFound {
+			slog.ErrorContext(ctx, "product promise", "shop", shopID, "region", region, "err", err,
+				"request_id", httpx.RequestID(ctx))
+		}
+		return nil
+	}
+	locale := i18n.FromContext(ctx)
+	out := make([]promiseView, 0, len(mps))
+	for _, m := range mps {
+		fee := i18n.T(locale, "sf.product.free")
+		if m.FeeFen > 0 {
+			fee = "¥" + catalog.FormatYuan(m.FeeFen)
+		}
+		out = append(out, promiseView{Method: m.Method, Name: m.Name, Text: m.Promise.Text, Fee: fee})
+	}
+	return out
 }
 
 func init() {

@@ -1,0 +1,268 @@
+package checkout
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jishi-dev/jishi/core"
+	"github.com/jishi-dev/jishi/core/db"
+	"github.com/jishi-dev/jishi/core/fulfil"
+	"github.com/jishi-dev/jishi/core/identity"
+	"github.com/jishi-dev/jishi/core/inventory"
+	"github.com/jishi-dev/jishi/core/order"
+	"github.com/jishi-dev/jishi/tenants"
+	"github.com/uptrace/bun"
+)
+
+// Payer takes the payment of a placed checkout group through the provider
+// the shopper chose and posts it to the books, in the checkout's
+// transaction. It answers the provider's status: "paid" (settled now),
+// "due" (offline: collected on pickup or delivery) or "pending" (settled
+// later, e.g. by a webhook).
+type Payer interface {
+	Known(provider string) bool
+	Pay(ctx context.Context, tx bun.IDB, g *order.Group) (status string, err error)
+}
+
+// Payment statuses a Payer answers.
+const (
+	PaidNow = "paid"
+	PaidDue = "due"
+	Pending = "pending"
+)
+
+// Placed is the answer to a place request: the checkout group with its
+// orders, and the payment status.
+type Placed struct {
+	Group   *order.Group `json:"group"`
+	Payment string       `json:"payment"`
+	// Replayed is true when this is the stored answer to an earlier
+	// request with the same idempotency key.
+	Replayed bool `json:"-"`
+}
+
+// Place places in for shopper p under idempotency key key. See the
+// package documentation for the steps and guarantees.
+//
+// Returns Invalid with field errors for bad input (nothing written);
+// Conflict checkout.error.changed (field expected_total_fen) when the
+// total differs from the quote the shopper saw; Conflict
+// checkout.error.key_reused when key was used with another request;
+// Conflict with a field naming the line when stock, a slot, a coupon or a
+// flash sale ran out meanwhile.
+func (s *Service) Place(ctx context.Context, p *identity.Principal, key string, in Input) (*Placed, error) {
+	t, err := tenantShopper(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	key = strings.TrimSpace(key)
+	var fe core.FieldErrors
+	switch {
+	case key == "":
+		fe.Add("Idempotency-Key", "checkout.field.key_required")
+	case len(key) > KeyMax:
+		fe.Add("Idempotency-Key", "checkout.field.key_too_long")
+	}
+	in.normalize()
+	if in.Provider == "" {
+		fe.Add("provider", "field.required")
+	} else if !s.Payer.Known(in.Provider) {
+		fe.Add("provider", "checkout.field.unknown_provider")
+	}
+	if in.ExpectedTotalFen == nil {
+		fe.Add("expected_total_fen", "field.required")
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	hash := in.Hash()
+	if out, err := s.replay(ctx, p.UserID, key, hash); err == nil || !core.IsNotFound(err) {
+		return out, err
+	}
+	var out *Placed
+	err = s.DB.RunInTx(ctx, func(ctx context.Context, tx bun.IDB) error {
+		var err error
+		out, err = s.place(ctx, tx, t, p.UserID, key, hash, in)
+		return err
+	})
+	if err != nil && db.IsUniqueViolation(err) {
+		// Another request with the same key won the race: answer its answer.
+		return s.replay(ctx, p.UserID, key, hash)
+	}
+	return out, err
+}
+
+// replay answers the stored answer of the group placed with key, NotFound
+// when there is none.
+func (s *Service) replay(ctx context.Context, userID, key, hash string) (*Placed, error) {
+	var out *Placed
+	err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
+		g, err := s.Orders.FindByKey(ctx, tx, userID, key)
+		if err != nil {
+			return err
+		}
+		if g.RequestHash != hash {
+			return core.Errorf(core.Conflict, "checkout.error.key_reused")
+		}
+		out = new(Placed)
+		if err := json.Unmarshal([]byte(g.Response), out); err != nil {
+			return err
+		}
+		out.Replayed = true
+		return nil
+	})
+	return out, err
+}
+
+func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, userID, key, hash string, in Input) (*Placed, error) {
+	q, err := s.quote(ctx, tx, userID, in, true)
+	if err != nil {
+		return nil, err
+	}
+	if q.TotalFen != *in.ExpectedTotalFen {
+		return nil, &core.Error{Code: core.Conflict, Message: "checkout.error.changed",
+			Args:   []any{yuan(*in.ExpectedTotalFen), yuan(q.TotalFen)},
+			Fields: map[string]string{"expected_total_fen": "checkout.field.total_changed"}}
+	}
+	now := s.now()
+	groupID := tenants.NewID()
+	ttl := t.Settings.UnpaidCancelAfter() + 5*time.Minute
+	gi := order.GroupInput{
+		ID: groupID, UserID: userID, IdempotencyKey: key, RequestHash: hash, Provider: in.Provider,
+		RedemptionOwner: groupID,
+	}
+	// Shops in id order and lines in SKU order: every checkout locks lots
+	// in the same order.
+	shops := append([]*ShopQuote(nil), q.Shops...)
+	sort.Slice(shops, func(i, j int) bool { return shops[i].ShopID < shops[j].ShopID })
+	for _, sq := range shops {
+		var lines []inventory.Line
+		for _, l := range sq.Lines {
+			lines = append(lines, inventory.Line{SKUID: l.SKUID, Qty: l.Qty, RegionID: q.RegionID})
+		}
+		r, err := s.Inventory.Reserve(ctx, tx, lines, "checkout:"+groupID, ttl)
+		if err != nil {
+			return nil, s.lineError(q, err)
+		}
+		ref := groupID + ":" + sq.ShopID
+		req := s.fulfilRequest(sq, q.RegionID)
+		dq, err := s.Fulfil.Book(ctx, tx, req, s.choice(in, *sq.Choice), ref, now)
+		if err != nil {
+			return nil, s.shopError(in, sq.ShopID, err)
+		}
+		si := order.ShopInput{ShopID: sq.ShopID, ReservationID: r.ID, Delivery: order.Delivery{
+			Method: dq.Method, RegionID: q.RegionID, Recipient: in.Recipient, Phone: in.Phone, Address: in.Address,
+			SlotID: dq.SlotID, PickupPointID: dq.PickupPointID, BookingRef: ref,
+			FeeFen: sq.ShippingFen, ShippingDiscountFen: sq.ShippingDiscountFen,
+			PromiseText: dq.Promise.Text, PromiseLatest: dq.Promise.Latest,
+		}}
+		for _, l := range sq.Lines {
+			li := order.LineInput{
+				SKUID: l.SKUID, Qty: l.Qty, UnitFen: l.UnitFen, ListFen: l.ListFen, PriceLabel: l.PriceLabel,
+				SubtotalFen: l.SubtotalFen, DiscountFen: l.DiscountFen, TotalFen: l.TotalFen,
+			}
+			for _, a := range l.Allocations {
+				li.Allocations = append(li.Allocations, order.Allocation{
+					PromotionID: a.PromotionID, CouponID: a.CouponID, Kind: a.Kind, Label: a.Label,
+					AmountFen: a.AmountFen, FundedBy: a.FundedBy,
+				})
+			}
+			si.Lines = append(si.Lines, li)
+		}
+		gi.Shops = append(gi.Shops, si)
+	}
+	if err := s.Promo.Redeem(ctx, tx, q.result, userID, groupID); err != nil {
+		return nil, err
+	}
+	g, err := s.Orders.Create(ctx, tx, gi)
+	if err != nil {
+		return nil, err
+	}
+	status, err := s.Payer.Pay(ctx, tx, g)
+	if err != nil {
+		return nil, err
+	}
+	if status == PaidNow || status == PaidDue {
+		for _, o := range g.Orders {
+			if o.ReservationID == nil {
+				continue
+			}
+			if _, err := s.Inventory.Commit(ctx, tx, *o.ReservationID); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.Orders.MarkPaid(ctx, tx, g.ID, status); err != nil {
+			return nil, err
+		}
+		if g, err = s.Orders.Group(ctx, tx, g.ID); err != nil {
+			return nil, err
+		}
+	}
+	if q.FromCart {
+		var skus []string
+		for _, sq := range q.Shops {
+			for _, l := range sq.Lines {
+				skus = append(skus, l.SKUID)
+			}
+		}
+		if err := s.Cart.RemoveSKUs(ctx, tx, userID, skus); err != nil {
+			return nil, err
+		}
+	}
+	out := &Placed{Group: g, Payment: status}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Orders.StoreResponse(ctx, tx, g.ID, string(b)); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// lineError names the request line of an out-of-stock SKU.
+func (s *Service) lineError(q *Quote, err error) error {
+	var oos *inventory.OutOfStockError
+	if !errors.As(err, &oos) {
+		return err
+	}
+	for _, sq := range q.Shops {
+		for _, l := range sq.Lines {
+			if l.SKUID == oos.SKUID {
+				return &core.Error{Code: core.Conflict, Message: "checkout.error.out_of_stock",
+					Fields: map[string]string{"lines." + itoa(l.index) + ".qty": "checkout.field.out_of_stock"}, Err: err}
+			}
+		}
+	}
+	return err
+}
+
+// shopError puts a delivery booking's field errors under the shop's
+// choice ("shops.{i}.slot_id").
+func (s *Service) shopError(in Input, shopID string, err error) error {
+	var e *core.Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		return err
+	}
+	i := 0
+	for k, c := range in.Shops {
+		if c.ShopID == shopID {
+			i = k
+		}
+	}
+	out := &core.Error{Code: e.Code, Message: e.Message, Args: e.Args, Fields: map[string]string{}, Err: err}
+	for f, key := range e.Fields {
+		if contactFields[f] {
+			out.Fields[f] = key
+		} else {
+			out.Fields["shops."+itoa(i)+"."+f] = key
+		}
+	}
+	return out
+}
+
+var _ = fulfil.MethodPickup

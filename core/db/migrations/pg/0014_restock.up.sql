@@ -1,0 +1,7 @@
+-- Units of a committed reservation put back into the lot they came from
+-- (an order cancelled after commit, or refunded with restock): never more
+-- than the allocation took, whoever restocks concurrently.
+ALTER TABLE stock_allocations ADD COLUMN restocked integer NOT NULL DEFAULT 0
+  CHECK (restocked >= 0 AND restocked <= qty);
+
+SELECT jishi_apply_tenant_rls();
