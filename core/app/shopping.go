@@ -175,6 +175,15 @@ func (m orderMoneyBack) Refund(ctx context.Context, tx bun.IDB, r order.RefundMo
 	return m.bill.OrderRefunded(ctx, tx, rm)
 }
 
+func (m orderMoneyBack) Collect(ctx context.Context, tx bun.IDB, groupID, orderID, actorID string) error {
+	pm, err := m.pay.ForGroup(ctx, tx, groupID)
+	if err != nil {
+		return err
+	}
+	_, err = m.pay.Offline.Collect(ctx, tx, pm.ID, orderID, actorID)
+	return err
+}
+
 // wireShopping joins the shopping-core services once each exists.
 func (a *App) wireShopping() error {
 	var err error

@@ -273,6 +273,25 @@ func TestHTTPCheckoutJourney(t *testing.T) {
 		}
 		billingtest.AssertBalanced(t, m.a.DB)
 
+		// Shop 1 gets its order ready at the pickup point; the operator hands it
+		// over against the pickup code and the shopper's name, collecting the cash.
+		s1 := m.shops[1]
+		o1 := out.Group.Orders[slicesIndex(out.Group.Orders, s1.shop.ID)]
+		for _, to := range []string{"accepted", "packed", "ready_for_pickup"} {
+			s1.owner.want(http.StatusOK, "POST", "/api/v1/merchant/shops/"+s1.shop.ID+"/orders/"+o1.ID+"/transitions", map[string]any{"to": to}, nil)
+		}
+		op := m.user("operator", "", "")
+		m.admin.want(http.StatusCreated, "POST", "/api/v1/admin/pickup-points/"+m.point.ID+"/operators", map[string]any{"login": op.email}, nil)
+		hand := "/api/v1/pickup/points/" + m.point.ID + "/handover"
+		op.want(http.StatusBadRequest, "POST", hand, map[string]any{"number": o1.Number, "pickup_code": o1.PickupCode, "name": "李四"}, nil)
+		op.want(http.StatusOK, "POST", hand, map[string]any{"number": o1.Number, "pickup_code": o1.PickupCode, "name": "王小明"}, nil)
+		var got order.Order
+		buyer.want(http.StatusOK, "GET", "/api/v1/me/orders/"+o1.ID, nil, &got)
+		if got.Status != order.StatusPickedUp || got.PaymentStatus != "paid" || got.HandedOverBy == nil || *got.HandedOverBy != op.userID {
+			t.Fatalf("after handover %+v", got)
+		}
+		billingtest.AssertBalanced(t, m.a.DB)
+
 		// Another shopper cannot see the order; another shop cannot refund it.
 		m.user("nosy", "", "").want(http.StatusNotFound, "GET", "/api/v1/me/orders/"+o0.ID, nil, nil)
 		m.shops[1].owner.want(http.StatusNotFound, "GET", "/api/v1/merchant/shops/"+s0.shop.ID+"/orders/"+o0.ID, nil, nil)

@@ -81,6 +81,10 @@ type Money interface {
 	// (offline, not yet collected) payment nothing was collected: the
 	// receivable is reduced instead.
 	Refund(ctx context.Context, tx bun.IDB, r RefundMoney) error
+	// Collect records that the cash due for order orderID (paid on pickup
+	// or delivery) of group groupID was collected by actorID ("" for the
+	// system) when the goods were handed over.
+	Collect(ctx context.Context, tx bun.IDB, groupID, orderID, actorID string) error
 }
 
 // PickupAuth decides whether a principal operates a pickup point
@@ -232,6 +236,9 @@ func (n NotWired) Unredeem(context.Context, bun.IDB, string) error { return n.er
 
 // Refund implements Money.
 func (n NotWired) Refund(context.Context, bun.IDB, RefundMoney) error { return n.err() }
+
+// Collect implements Money.
+func (n NotWired) Collect(context.Context, bun.IDB, string, string, string) error { return n.err() }
 
 // CanOperate implements PickupAuth.
 func (n NotWired) CanOperate(context.Context, *identity.Principal, string) error { return n.err() }

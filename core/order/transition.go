@@ -175,6 +175,22 @@ func (s *Service) move(ctx context.Context, tx bun.IDB, o *Order, to string, a A
 		return nil, err
 	}
 	o.Status, o.UpdatedAt = to, now
+	// Paid on pickup or delivery: the goods leave against the cash.
+	if (to == StatusPickedUp || to == StatusDelivered) && o.PaymentStatus == PaymentDue {
+		actor := ""
+		if a.UserID != nil {
+			actor = *a.UserID
+		}
+		if err := s.Money.Collect(ctx, tx, o.GroupID, o.ID, actor); err != nil {
+			return nil, err
+		}
+		_, err := db.Update(ctx, tx, (*Order)(nil)).Set("payment_status = ?", PaymentPaid).
+			Where("o.id = ?", o.ID).Where("o.payment_status = ?", PaymentDue).Exec(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("mark order %s collected: %w", o.ID, err)
+		}
+		o.PaymentStatus = PaymentPaid
+	}
 	return o, nil
 }
 

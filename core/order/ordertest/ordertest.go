@@ -40,6 +40,7 @@ type Fakes struct {
 	Unbooked   []string
 	Unredeemed []string
 	Refunds    []order.RefundMoney
+	Collected  []string // order ids collected on pickup or delivery
 	// FailRefund, when set, is what Money.Refund answers.
 	FailRefund error
 }
@@ -133,6 +134,14 @@ func (f *Fakes) Refund(_ context.Context, _ bun.IDB, r order.RefundMoney) error 
 		return f.FailRefund
 	}
 	f.Refunds = append(f.Refunds, r)
+	return nil
+}
+
+// Collect implements order.Money.
+func (f *Fakes) Collect(_ context.Context, _ bun.IDB, _, orderID, _ string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Collected = append(f.Collected, orderID)
 	return nil
 }
 
