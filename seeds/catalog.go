@@ -90,14 +90,20 @@ const (
 	supplierName  = "天心散养鸡场 孙大姐"
 )
 
+// seededProduct is a demo product as the catalog stored it.
+type seededProduct struct {
+	Seed    catalogProduct
+	Product *catalog.Product
+}
+
 // loadCatalog loads tenant t's demo products through the catalog
 // service, as each shop's owner (the tenant admin for the flagship
-// store). Supplier items get a demo supplier who applied to sell through
-// the flagship store and was approved.
-func loadCatalog(ctx context.Context, a *app.App, t *tenants.Tenant, ts tenantSeed, users map[string]*identity.User) error {
+// store), and returns them. Supplier items get a demo supplier who
+// applied to sell through the flagship store and was approved.
+func loadCatalog(ctx context.Context, a *app.App, t *tenants.Tenant, ts tenantSeed, users map[string]*identity.User) ([]seededProduct, error) {
 	products := catalogProducts(ts.Slug)
 	if len(products) == 0 {
-		return nil
+		return nil, nil
 	}
 	cats := map[string]string{}
 	err := a.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
@@ -111,7 +117,7 @@ func loadCatalog(ctx context.Context, a *app.App, t *tenants.Tenant, ts tenantSe
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("categories: %w", err)
+		return nil, fmt.Errorf("categories: %w", err)
 	}
 	admin := principal(t, users[ts.user("tenant_admin").Email])
 	owners := map[string]*identity.Principal{}
@@ -119,33 +125,36 @@ func loadCatalog(ctx context.Context, a *app.App, t *tenants.Tenant, ts tenantSe
 	for _, ss := range ts.Shops {
 		sh, err := a.Merchants.ShopBySlug(ctx, ss.Slug)
 		if err != nil {
-			return fmt.Errorf("shop %s: %w", ss.Slug, err)
+			return nil, fmt.Errorf("shop %s: %w", ss.Slug, err)
 		}
 		shops[ss.Slug], owners[ss.Slug] = sh.ID, principal(t, users[ss.Owner])
 	}
 	flagship, err := a.Merchants.FlagshipShop(ctx)
 	if err != nil {
-		return fmt.Errorf("flagship store: %w", err)
+		return nil, fmt.Errorf("flagship store: %w", err)
 	}
 	shops[merchant.FlagshipSlug], owners[merchant.FlagshipSlug] = flagship.ID, admin
 	supplierID := ""
+	var out []seededProduct
 	for _, p := range products {
 		if p.Input.CategoryID = cats[p.Category]; p.Input.CategoryID == "" {
-			return fmt.Errorf("product %s: no category %s", p.Input.Name, p.Category)
+			return nil, fmt.Errorf("product %s: no category %s", p.Input.Name, p.Category)
 		}
 		if p.Supplier && supplierID == "" {
 			if supplierID, err = flagshipSupplier(ctx, a, t, admin); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if p.Supplier {
 			p.Input.SupplierID = supplierID
 		}
-		if _, err := a.Catalog.Create(ctx, owners[p.Shop], shops[p.Shop], p.Input); err != nil {
-			return fmt.Errorf("product %s of %s: %w", p.Input.Name, p.Shop, err)
+		pr, err := a.Catalog.Create(ctx, owners[p.Shop], shops[p.Shop], p.Input)
+		if err != nil {
+			return nil, fmt.Errorf("product %s of %s: %w", p.Input.Name, p.Shop, err)
 		}
+		out = append(out, seededProduct{Seed: p, Product: pr})
 	}
-	return nil
+	return out, nil
 }
 
 // flagshipSupplier creates the demo supplier's account, has it apply to

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/jishi-dev/jishi/core/app"
 	"github.com/jishi-dev/jishi/core/authz"
@@ -42,10 +43,11 @@ func Load(ctx context.Context, a *app.App) ([]Login, error) {
 		return nil, fmt.Errorf("platform admin: %w", err)
 	}
 	for _, ts := range demo {
+		start := time.Now()
 		if err := loadTenant(ctx, a, ts); err != nil {
 			return nil, fmt.Errorf("seed %s: %w", ts.Slug, err)
 		}
-		slog.Info("seeded demo marketplace", "tenant", ts.Slug)
+		slog.Info("seeded demo marketplace", "tenant", ts.Slug, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return Logins(a), nil
 }
@@ -148,7 +150,16 @@ func loadTenant(ctx context.Context, a *app.App, ts tenantSeed) error {
 			return fmt.Errorf("apply for %s: %w", ss.Slug, err)
 		}
 	}
-	return loadCatalog(ctx, a, t, ts, users)
+	products, err := loadCatalog(ctx, a, t, ts, users)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := loadInventory(ctx, a, t, ts, users, regions, products); err != nil {
+		return err
+	}
+	slog.Debug("seeded demo stock", "tenant", ts.Slug, "took", time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 func principal(t *tenants.Tenant, u *identity.User) *identity.Principal {

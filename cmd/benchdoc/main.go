@@ -21,6 +21,8 @@ var suite = []struct{ pkg, pattern, benchtime string }{
 	{"./core/server/", "BenchmarkRequestPipeline", "2s"},
 	{"./core/authz/", "BenchmarkCheck", "2s"},
 	{"./core/server/", "BenchmarkStorefrontHome", "20000x"},
+	{"./core/search/", "BenchmarkSearch", "1s"},
+	{"./core/server/", "BenchmarkSearchHTTP", "10000x"},
 }
 
 func main() {
@@ -28,8 +30,9 @@ func main() {
 	flag.Parse()
 	var cmds []string
 	var results bytes.Buffer
+	loadBefore := loadAvg()
 	for _, s := range suite {
-		args := []string{"test", "-run", "^$", "-bench", "^" + s.pattern + "$", "-benchtime", s.benchtime, "-benchmem", "-count", "1", s.pkg}
+		args := []string{"test", "-run", "^$", "-bench", "^" + s.pattern + "$", "-benchtime", s.benchtime, "-benchmem", "-count", "1", "-timeout", "30m", s.pkg}
 		cmd := "go " + strings.Join(args, " ")
 		cmds = append(cmds, cmd)
 		fmt.Fprintln(os.Stderr, "$", cmd)
@@ -54,6 +57,7 @@ func main() {
 	md.WriteString("Written by `make bench` (cmd/benchdoc); do not edit the figures by hand.\n\n")
 	fmt.Fprintf(&md, "- date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&md, "- machine: %s, %d cores, %s memory, %s/%s\n", cpuModel(), runtime.NumCPU(), memTotal(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(&md, "- load average (1 min) before and after the run: %s, %s — figures from a busy machine are low\n", loadBefore, loadAvg())
 	fmt.Fprintf(&md, "- Go: %s\n", goVersion())
 	fmt.Fprintf(&md, "- PostgreSQL: %s (JISHI_TEST_POSTGRES, loopback)\n\n", pgLabel())
 	md.WriteString("## Commands\n\n```sh\nmake bench   # runs, from the repository root:\n")
@@ -90,6 +94,31 @@ const goals = `## What they measure, and the goals
   only; without that cache the same run measured about 1,600 req/s at
   p99 120 ms, the database round trips of two read transactions being the
   difference. Goal: ≥ 2,000 req/s at p99 < 50 ms on the 2-core machine.
+- **BenchmarkSearch** (core/search): one search at a time through
+  search.Service over a generated catalog of 50,000 products in 41 shops
+  on PostgreSQL: Chinese, pinyin (full, prefix, initials), mixed and
+  English words, filters, browsing a category, the newest page and a
+  deep page. ns/op is the latency of one search (five SQL statements in
+  one read transaction: categories, regions, the page, two facet counts).
+- **BenchmarkSearchHTTP** (core/server): GET /api/v1/search with filters
+  (category subtree, delivery region, price range, in stock, sort; eight
+  queries in turn) over 50,000 products added to the seeded
+  changsha-coop, through the real HTTP stack on PostgreSQL, 64 concurrent
+  clients over loopback; reports requests/s, p50 and p99. Goal: ≥ 1,000
+  req/s at p99 < 50 ms on the 2-core machine. Missed by a wide margin when this was
+  written: tens of requests per second at a p99 of seconds (see Results;
+  BenchmarkSearch shows why: one search alone takes 20–200 ms). Each
+  search runs five statements in a read transaction, and the text match
+  (a join over search_tokens) with the filters is evaluated three times —
+  for the page and for the two facet counts — over the whole match set,
+  so a query matching thousands of products sorts and groups thousands of
+  rows on every request, on two cores shared with PostgreSQL. What would
+  close it: compute the facets once from the matched set (one statement,
+  or none on pages after the first); keep first pages and facet counts of
+  popular queries in memory for a few seconds per tenant, as the
+  storefront home does; a covering index search_tokens (tenant_id, token)
+  INCLUDE (product_id, weight); a pg_trgm/GIN index for pinyin prefixes;
+  and read replicas for search (docs/SCALING.md).
 `
 
 func cpuModel() string {
@@ -105,6 +134,15 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
+}
+
+// loadAvg is the 1-minute load average, or "unknown".
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
 }
 
 func memTotal() string {

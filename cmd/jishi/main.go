@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/jishi-dev/jishi/core/app"
+	"github.com/jishi-dev/jishi/core/inventory"
 	"github.com/jishi-dev/jishi/core/server"
 	"github.com/jishi-dev/jishi/seeds"
 	"github.com/jishi-dev/jishi/tenants"
@@ -44,6 +45,10 @@ Common flags (and environment):
   -data-dir    JISHI_DATA_DIR      data directory (default ./data)
   JISHI_BASE_DOMAIN, JISHI_PLATFORM_HOSTS, JISHI_PUBLIC_URL, JISHI_SECURE_COOKIES,
   JISHI_SMTP_URL, JISHI_MAIL_FROM, JISHI_LOG_LEVEL (see README)
+
+serve flags:
+  -no-seed     JISHI_NO_SEED       do not seed an empty database
+  -sweep-every JISHI_SWEEP_EVERY   release expired stock reservations this often (default 30s)
 `
 
 func main() {
@@ -156,8 +161,13 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg := commonFlags(fs)
 	noSeed := fs.Bool("no-seed", env("JISHI_NO_SEED", "") != "", "do not seed the demo marketplaces into an empty database")
+	sweepEvery := fs.Duration("sweep-every", durationEnv("JISHI_SWEEP_EVERY", 30*time.Second),
+		"how often to release expired stock reservations and look at expired lots")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *sweepEvery <= 0 {
+		return errors.New("-sweep-every must be positive")
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -193,6 +203,13 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		sweepStock(sweepCtx, a.Inventory.NewSweeper(), *sweepEvery)
+	}()
+	defer func() { stopSweep(); <-swept }() // before the database closes
 	fmt.Fprintf(stdout, "\nJishi (集市) is serving on %s  [database: %s %s]\n", a.Config.PublicURL, a.DB.Engine, a.DB.Location)
 	printLogins(stdout, logins)
 	select {
@@ -204,6 +221,47 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// durationEnv reads a duration (e.g. "30s") from the environment.
+func durationEnv(key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(env(key, "")); err == nil {
+		return d
+	}
+	return def
+}
+
+// sweepStock runs the inventory sweeper (expired reservations released,
+// lots expired since the last day looked at) at once and then every
+// `every`, until ctx ends.
+func sweepStock(ctx context.Context, w *inventory.Sweeper, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for now := time.Now(); ; {
+		sweepOnce(ctx, w, now)
+		select {
+		case <-ctx.Done():
+			return
+		case now = <-tick.C:
+		}
+	}
+}
+
+// sweepOnce runs one sweep and logs what it did: at info when it changed
+// something, at debug otherwise.
+func sweepOnce(ctx context.Context, w *inventory.Sweeper, now time.Time) {
+	res, err := w.Sweep(ctx, now)
+	if err != nil {
+		if ctx.Err() == nil {
+			slog.Error("stock sweep", "err", err)
+		}
+		return
+	}
+	lvl := slog.LevelDebug
+	if res.Released > 0 || res.Expired > 0 {
+		lvl = slog.LevelInfo
+	}
+	slog.Log(ctx, lvl, "stock sweep", "released_reservations", res.Released, "expired_lot_products", res.Expired)
 }
 
 func printLogins(w io.Writer, logins []seeds.Login) {

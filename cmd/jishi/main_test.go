@@ -14,7 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jishi-dev/jishi/core/app"
 	"github.com/jishi-dev/jishi/core/db/dbtest"
+	"github.com/jishi-dev/jishi/core/inventory"
+	"github.com/jishi-dev/jishi/tenants"
+	"github.com/uptrace/bun"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -166,7 +170,9 @@ func TestServe(t *testing.T) {
 	defer cancel()
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "-addr", addr, "-data-dir", dir}, &out, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "-addr", addr, "-data-dir", dir, "-sweep-every", "200ms"}, &out, io.Discard)
+	}()
 
 	base := "http://" + addr
 	var ready bool
@@ -215,6 +221,7 @@ func TestServe(t *testing.T) {
 			t.Errorf("GET %s%s: %d, want %d with %q", c.host, c.path, code, c.code, c.want)
 		}
 	}
+	expiredReservationComesBack(t, dir)
 	cancel()
 	select {
 	case err := <-done:
@@ -228,4 +235,58 @@ func TestServe(t *testing.T) {
 		t.Error("still serving after shutdown")
 	}
 	fmt.Fprint(io.Discard, out.String())
+}
+
+// expiredReservationComesBack reserves a unit of a demo SKU for a second
+// in the served database and waits for the server's stock sweep to
+// release it.
+func expiredReservationComesBack(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := app.New(ctx, app.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	tn, err := tenants.BySlug(ctx, a.DB.DB, "changsha-coop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tctx := tenants.WithTenant(ctx, tn)
+	var sku string
+	err = a.DB.RunInReadTx(tctx, func(ctx context.Context, tx bun.IDB) error {
+		return tx.NewRaw("SELECT sku_id FROM lots WHERE tenant_id = ? AND on_hand > reserved AND best_before > ? ORDER BY id LIMIT 1",
+			tn.ID, time.Now().In(tn.Location()).Format("2006-01-02")).Scan(ctx, &sku)
+	})
+	if err != nil {
+		t.Fatalf("a seeded SKU in stock: %v", err)
+	}
+	before, err := a.Inventory.Available(tctx, sku)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r *inventory.Reservation
+	err = a.DB.RunInTx(tctx, func(ctx context.Context, tx bun.IDB) (err error) {
+		r, err = a.Inventory.Reserve(ctx, tx, []inventory.Line{{SKUID: sku, Qty: 1}}, "test-serve", time.Second)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := a.Inventory.Available(tctx, sku); n != before-1 {
+		t.Fatalf("available after reserving 1 of %d: %d", before, n)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		got, err := a.Inventory.Reservation(tctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == inventory.ReservationExpired {
+			if n, _ := a.Inventory.Available(tctx, sku); n != before {
+				t.Fatalf("available after the sweep: %d, want %d", n, before)
+			}
+			return
+		}
+	}
+	t.Fatal("the expired reservation was not released while serving")
 }

@@ -764,9 +764,9 @@ func TestHandoverAndLookup(t *testing.T) {
 			t.Fatalf("handover %v %+v", err, v)
 		}
 
-		// Lookup: the right pair tells date, paid, shipped; a wrong one 404.
+		// Lookup: the right pair tells date, paid (collected at the handover), shipped; a wrong one 404.
 		r, err := e.svc.Lookup(e.ctx, "10.0.0.1", p.Number, "9000")
-		if err != nil || r.Status != order.StatusPickedUp || r.Paid || !r.Shipped || r.PlacedOn == "" || r.ShippedOn == "" {
+		if err != nil || r.Status != order.StatusPickedUp || !r.Paid || !r.Shipped || r.PlacedOn == "" || r.ShippedOn == "" {
 			t.Fatalf("lookup %v %+v", err, r)
 		}
 		_, err = e.svc.Lookup(e.ctx, "10.0.0.1", p.Number, "0000")
