@@ -66,7 +66,12 @@ func Register(rt *httpx.Router, a *app.App) {
 	u.registerConsole(rt)
 	u.registerMerchant(rt)
 	u.registerProducts(rt)
+	u.registerImport(rt)
 	u.registerDispatch(rt)
+	u.registerOrders(rt)
+	u.registerPromos(rt)
+	u.registerStock(rt)
+	u.registerPickup(rt)
 }
 
 // title translates key in the request's language.

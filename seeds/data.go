@@ -59,6 +59,7 @@ var demo = []tenantSeed{
 			{Role: "merchant_staff", Email: "veg-staff@changsha-coop.local", Phone: "13800000007", Name: "蔬菜基地 店员小陈", Shop: "yuelu-veg"},
 			{Role: "pickup_operator", Email: "pickup@changsha-coop.local", Phone: "13800000008", Name: "麓山社区服务中心", Region: "yuelu"},
 			{Role: "shopper", Email: "shopper@changsha-coop.local", Phone: "13800000009", Name: "会员 周女士"},
+			{Role: "wholesale_agent", Email: "agent@changsha-coop.local", Phone: "13800000012", Name: "授权代理 孙老板"},
 			{Role: "applicant", Email: "applicant@changsha-coop.local", Phone: "13800000010", Name: "天心菌菇合作社 赵社长"},
 		},
 		Shops: []shopSeed{

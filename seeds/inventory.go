@@ -137,8 +137,9 @@ func loadInventory(ctx context.Context, a *app.App, t *tenants.Tenant, ts tenant
 				}
 			}
 			if name := demoStock[sh.Slug].Warehouse; name != "" {
+				// A shop's own warehouse ships across the city.
 				w, err := a.Inventory.CreateShopWarehouse(ctx, sl.owner, sh.ID, inventory.WarehouseInput{
-					Name: name, Address: sh.Name + "仓库",
+					Name: name, Address: sh.Name + "仓库", ServesRegionIDs: []string{regions[ts.City.Code]},
 				})
 				if err != nil {
 					return fmt.Errorf("warehouse of %s: %w", sh.Slug, err)

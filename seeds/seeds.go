@@ -159,7 +159,7 @@ func loadTenant(ctx context.Context, a *app.App, ts tenantSeed) error {
 		return err
 	}
 	slog.Debug("seeded demo stock", "tenant", ts.Slug, "took", time.Since(start).Round(time.Millisecond))
-	return nil
+	return loadShopping(ctx, a, t, ts, users, regions, products)
 }
 
 func principal(t *tenants.Tenant, u *identity.User) *identity.Principal {

@@ -48,7 +48,7 @@ Common flags (and environment):
 
 serve flags:
   -no-seed     JISHI_NO_SEED       do not seed an empty database
-  -sweep-every JISHI_SWEEP_EVERY   release expired stock reservations this often (default 30s)
+  -sweep-every JISHI_SWEEP_EVERY   housekeeping interval: expired reservations, unpaid orders, stale carts (default 30s)
 `
 
 func main() {
@@ -193,6 +193,14 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 		}
 	}
+	if err := a.StartJobs(ctx); err != nil {
+		return err
+	}
+	defer func() { // before the database closes; running jobs get 15 s to finish
+		jctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		_ = a.StopJobs(jctx)
+	}()
 	srv := &http.Server{
 		Addr:              a.Config.Addr,
 		Handler:           server.New(a),
@@ -207,7 +215,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	swept := make(chan struct{})
 	go func() {
 		defer close(swept)
-		sweepStock(sweepCtx, a.Inventory.NewSweeper(), *sweepEvery)
+		sweep(sweepCtx, a, *sweepEvery)
 	}()
 	defer func() { stopSweep(); <-swept }() // before the database closes
 	fmt.Fprintf(stdout, "\nJishi (集市) is serving on %s  [database: %s %s]\n", a.Config.PublicURL, a.DB.Engine, a.DB.Location)
@@ -231,14 +239,17 @@ func durationEnv(key string, def time.Duration) time.Duration {
 	return def
 }
 
-// sweepStock runs the inventory sweeper (expired reservations released,
-// lots expired since the last day looked at) at once and then every
-// `every`, until ctx ends.
-func sweepStock(ctx context.Context, w *inventory.Sweeper, every time.Duration) {
+// sweep runs the periodic housekeeping at once and then every `every`,
+// until ctx ends: the inventory sweeper (expired reservations released,
+// lots expired since the last day looked at), unpaid orders past the
+// tenant's limit cancelled (their stock, slots and coupon uses given
+// back), and visitors' carts untouched for 30 days deleted.
+func sweep(ctx context.Context, a *app.App, every time.Duration) {
+	w := a.Inventory.NewSweeper()
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for now := time.Now(); ; {
-		sweepOnce(ctx, w, now)
+		sweepOnce(ctx, a, w, now)
 		select {
 		case <-ctx.Done():
 			return
@@ -247,21 +258,33 @@ func sweepStock(ctx context.Context, w *inventory.Sweeper, every time.Duration) 
 	}
 }
 
-// sweepOnce runs one sweep and logs what it did: at info when it changed
+// StaleCartAge is how long a visitor's cart lives without a change.
+const StaleCartAge = 30 * 24 * time.Hour
+
+// sweepOnce runs one round and logs what it did: at info when it changed
 // something, at debug otherwise.
-func sweepOnce(ctx context.Context, w *inventory.Sweeper, now time.Time) {
-	res, err := w.Sweep(ctx, now)
-	if err != nil {
-		if ctx.Err() == nil {
-			slog.Error("stock sweep", "err", err)
+func sweepOnce(ctx context.Context, a *app.App, w *inventory.Sweeper, now time.Time) {
+	logged := func(what string, err error, attrs ...any) {
+		if err != nil {
+			if ctx.Err() == nil {
+				slog.Error(what, "err", err)
+			}
+			return
 		}
-		return
+		lvl := slog.LevelDebug
+		for i := 1; i < len(attrs); i += 2 {
+			if n, _ := attrs[i].(int); n > 0 {
+				lvl = slog.LevelInfo
+			}
+		}
+		slog.Log(ctx, lvl, what, attrs...)
 	}
-	lvl := slog.LevelDebug
-	if res.Released > 0 || res.Expired > 0 {
-		lvl = slog.LevelInfo
-	}
-	slog.Log(ctx, lvl, "stock sweep", "released_reservations", res.Released, "expired_lot_products", res.Expired)
+	cancelled, err := a.Orders.CancelUnpaid(ctx, now)
+	logged("unpaid order sweep", err, "cancelled_orders", cancelled)
+	res, err := w.Sweep(ctx, now)
+	logged("stock sweep", err, "released_reservations", res.Released, "expired_lot_products", res.Expired)
+	carts, err := a.Cart.DeleteStale(ctx, now.Add(-StaleCartAge))
+	logged("cart sweep", err, "deleted_carts", carts)
 }
 
 func printLogins(w io.Writer, logins []seeds.Login) {

@@ -22,6 +22,7 @@ import (
 	"github.com/jishi-dev/jishi/core/fulfil"
 	"github.com/jishi-dev/jishi/core/identity"
 	"github.com/jishi-dev/jishi/core/inventory"
+	"github.com/jishi-dev/jishi/core/jobs"
 	"github.com/jishi-dev/jishi/core/merchant"
 	"github.com/jishi-dev/jishi/core/order"
 	"github.com/jishi-dev/jishi/core/payment"
@@ -30,6 +31,7 @@ import (
 	"github.com/jishi-dev/jishi/tenants"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/uptrace/bun"
 )
 
 // Config is everything the server reads from flags and the environment.
@@ -102,6 +104,8 @@ type App struct {
 	Cart        *cart.Service
 	Checkout    *checkout.Service
 	Dispatch    *dispatch.Service
+	Jobs        *jobs.Service     // the job queue: StartJobs/StopJobs in serve
+	Imports     *catalog.Importer // CSV imports into a shop's catalog
 	Registry    *prometheus.Registry
 }
 
@@ -152,6 +156,13 @@ func NewWithDB(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	})
 	a.Catalog = catalog.New(catalog.Deps{DB: d, Authz: a.Authz, Merchants: a.Merchants, Storage: a.Merchants.Storage})
 	a.Search = search.New(d)
+	if a.Jobs, err = jobs.New(d, jobs.Config{}); err != nil {
+		return nil, err
+	}
+	a.Imports = catalog.NewImporter(a.Catalog, a.Jobs)
+	a.Imports.OnImport(func(ctx context.Context, tx bun.IDB, shopID string, _ []string) error {
+		return a.Search.IndexShop(ctx, tx, shopID)
+	})
 	a.Inventory = inventory.New(inventory.Deps{DB: d, Authz: a.Authz, Merchants: a.Merchants})
 	a.Promo = promo.New(promo.Deps{DB: d, Authz: a.Authz, Merchants: a.Merchants})
 	a.Billing = billing.New(billing.Deps{DB: d, Authz: a.Authz})
@@ -168,6 +179,12 @@ func NewWithDB(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	a.registerProvisioning()
 	return a, nil
 }
+
+// StartJobs starts working queued jobs in the background (jishi serve).
+func (a *App) StartJobs(ctx context.Context) error { return a.Jobs.Start(ctx) }
+
+// StopJobs stops working jobs, waiting for running ones until ctx ends.
+func (a *App) StopJobs(ctx context.Context) error { return a.Jobs.Stop(ctx) }
 
 // Close releases the database.
 func (a *App) Close() error { return a.DB.Close() }

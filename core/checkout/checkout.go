@@ -137,15 +137,21 @@ func (s *Service) Quote(ctx context.Context, p *identity.Principal, in Input) (*
 	var q *Quote
 	err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
 		var err error
-		q, err = s.quote(ctx, tx, p.UserID, in, false)
+		q, err = s.quote(ctx, tx, p.UserID, in, nil)
 		return err
 	})
 	return q, err
 }
 
-// quote builds the quote in idb. With strict (place), every shop needs a
-// valid delivery choice and the contact fields are required.
-func (s *Service) quote(ctx context.Context, idb bun.IDB, userID string, in Input, strict bool) (*Quote, error) {
+// booker takes a shop's delivery at place (fulfil.Book: a slot's
+// capacity) and answers its price and promise.
+type booker func(sq *ShopQuote, req fulfil.Request, c fulfil.Choice) (*fulfil.Quote, error)
+
+// quote builds the quote in idb. With book (place), every shop needs a
+// valid delivery choice, the contact fields are required, and each shop's
+// delivery is booked rather than only checked; the options are not listed.
+func (s *Service) quote(ctx context.Context, idb bun.IDB, userID string, in Input, book booker) (*Quote, error) {
+	strict := book != nil
 	in.normalize()
 	var fe core.FieldErrors
 	fromCart := len(in.Lines) == 0
@@ -247,9 +253,12 @@ func (s *Service) quote(ctx context.Context, idb bun.IDB, userID string, in Inpu
 	q.Complete = true
 	for _, sq := range q.Shops {
 		req := s.fulfilRequest(sq, in.RegionID)
-		opts, err := s.Fulfil.Options(ctx, idb, req, now)
-		if err != nil {
-			return nil, err
+		var opts []fulfil.Option
+		if !strict {
+			var err error
+			if opts, err = s.Fulfil.Options(ctx, idb, req, now); err != nil {
+				return nil, err
+			}
 		}
 		sq.Options = opts
 		i, chosen := choices[sq.ShopID]
@@ -262,7 +271,13 @@ func (s *Service) quote(ctx context.Context, idb bun.IDB, userID string, in Inpu
 		}
 		c := in.Shops[i]
 		sq.Choice = &c
-		dq, err := s.Fulfil.Check(ctx, idb, req, s.choice(in, c), now)
+		var dq *fulfil.Quote
+		var err error
+		if strict {
+			dq, err = book(sq, req, s.choice(in, c))
+		} else {
+			dq, err = s.Fulfil.Check(ctx, idb, req, s.choice(in, c), now)
+		}
 		if err != nil {
 			if !mapFieldErrors(&fe, err, "shops."+strconv.Itoa(i)+".", strict) {
 				return nil, err

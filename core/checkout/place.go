@@ -119,7 +119,14 @@ func (s *Service) replay(ctx context.Context, userID, key, hash string) (*Placed
 }
 
 func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, userID, key, hash string, in Input) (*Placed, error) {
-	q, err := s.quote(ctx, tx, userID, in, true)
+	now := s.now()
+	groupID := tenants.NewID()
+	// Delivery is booked (a slot's capacity taken) as the quote is made
+	// again, in this transaction.
+	book := func(sq *ShopQuote, req fulfil.Request, c fulfil.Choice) (*fulfil.Quote, error) {
+		return s.Fulfil.Book(ctx, tx, req, c, groupID+":"+sq.ShopID, now)
+	}
+	q, err := s.quote(ctx, tx, userID, in, book)
 	if err != nil {
 		return nil, err
 	}
@@ -128,9 +135,6 @@ func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, user
 			Args:   []any{yuan(*in.ExpectedTotalFen), yuan(q.TotalFen)},
 			Fields: map[string]string{"expected_total_fen": "checkout.field.total_changed"}}
 	}
-	now := s.now()
-	groupID := tenants.NewID()
-	ttl := t.Settings.UnpaidCancelAfter() + 5*time.Minute
 	gi := order.GroupInput{
 		ID: groupID, UserID: userID, IdempotencyKey: key, RequestHash: hash, Provider: in.Provider,
 		RedemptionOwner: groupID,
@@ -139,24 +143,13 @@ func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, user
 	// in the same order.
 	shops := append([]*ShopQuote(nil), q.Shops...)
 	sort.Slice(shops, func(i, j int) bool { return shops[i].ShopID < shops[j].ShopID })
-	for _, sq := range shops {
-		var lines []inventory.Line
-		for _, l := range sq.Lines {
-			lines = append(lines, inventory.Line{SKUID: l.SKUID, Qty: l.Qty, RegionID: q.RegionID})
-		}
-		r, err := s.Inventory.Reserve(ctx, tx, lines, "checkout:"+groupID, ttl)
-		if err != nil {
-			return nil, s.lineError(q, err)
-		}
-		ref := groupID + ":" + sq.ShopID
-		req := s.fulfilRequest(sq, q.RegionID)
-		dq, err := s.Fulfil.Book(ctx, tx, req, s.choice(in, *sq.Choice), ref, now)
-		if err != nil {
-			return nil, s.shopError(in, sq.ShopID, err)
-		}
-		si := order.ShopInput{ShopID: sq.ShopID, ReservationID: r.ID, Delivery: order.Delivery{
+	reservations := make([]string, len(shops))
+	for i, sq := range shops {
+		reservations[i] = tenants.NewID()
+		dq := sq.Delivery
+		si := order.ShopInput{ShopID: sq.ShopID, ReservationID: reservations[i], Delivery: order.Delivery{
 			Method: dq.Method, RegionID: q.RegionID, Recipient: in.Recipient, Phone: in.Phone, Address: in.Address,
-			SlotID: dq.SlotID, PickupPointID: dq.PickupPointID, BookingRef: ref,
+			SlotID: dq.SlotID, PickupPointID: dq.PickupPointID, BookingRef: groupID + ":" + sq.ShopID,
 			FeeFen: sq.ShippingFen, ShippingDiscountFen: sq.ShippingDiscountFen,
 			PromiseText: dq.Promise.Text, PromiseLatest: dq.Promise.Latest,
 		}}
@@ -186,15 +179,8 @@ func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, user
 	if err != nil {
 		return nil, err
 	}
-	if status == PaidNow || status == PaidDue {
-		for _, o := range g.Orders {
-			if o.ReservationID == nil {
-				continue
-			}
-			if _, err := s.Inventory.Commit(ctx, tx, *o.ReservationID); err != nil {
-				return nil, err
-			}
-		}
+	paid := status == PaidNow || status == PaidDue
+	if paid {
 		if err := s.Orders.MarkPaid(ctx, tx, g.ID, status); err != nil {
 			return nil, err
 		}
@@ -221,6 +207,24 @@ func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, user
 	if err := s.Orders.StoreResponse(ctx, tx, g.ID, string(b)); err != nil {
 		return nil, err
 	}
+	// Stock last: the lots a checkout takes stay locked until it commits,
+	// so everything else is written first (all of it is undone when the
+	// stock is not there).
+	ttl := t.Settings.UnpaidCancelAfter() + 5*time.Minute
+	for i, sq := range shops {
+		var lines []inventory.Line
+		for _, l := range sq.Lines {
+			lines = append(lines, inventory.Line{SKUID: l.SKUID, Qty: l.Qty, RegionID: q.RegionID})
+		}
+		if _, err := s.Inventory.ReserveWithID(ctx, tx, reservations[i], lines, "checkout:"+groupID, ttl); err != nil {
+			return nil, s.lineError(q, err)
+		}
+		if paid {
+			if _, err := s.Inventory.Commit(ctx, tx, reservations[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return out, nil
 }
 
@@ -240,29 +244,3 @@ func (s *Service) lineError(q *Quote, err error) error {
 	}
 	return err
 }
-
-// shopError puts a delivery booking's field errors under the shop's
-// choice ("shops.{i}.slot_id").
-func (s *Service) shopError(in Input, shopID string, err error) error {
-	var e *core.Error
-	if !errors.As(err, &e) || len(e.Fields) == 0 {
-		return err
-	}
-	i := 0
-	for k, c := range in.Shops {
-		if c.ShopID == shopID {
-			i = k
-		}
-	}
-	out := &core.Error{Code: e.Code, Message: e.Message, Args: e.Args, Fields: map[string]string{}, Err: err}
-	for f, key := range e.Fields {
-		if contactFields[f] {
-			out.Fields[f] = key
-		} else {
-			out.Fields["shops."+itoa(i)+"."+f] = key
-		}
-	}
-	return out
-}
-
-var _ = fulfil.MethodPickup

@@ -2,11 +2,17 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"strings"
 
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
 	"github.com/uptrace/bun/migrate"
 )
 
@@ -28,7 +34,9 @@ func Migrations(d Dialect) (*migrate.Migrations, error) {
 }
 
 // Migrate applies every migration not yet applied and returns the names of
-// those it applied. It is idempotent: a second run applies nothing.
+// those it applied. It is idempotent: a second run applies nothing. After
+// Jishi's own migrations it runs River's migrator for the job queue's
+// tables (core/jobs); the versions River applies are logged, not returned.
 func (d *DB) Migrate(ctx context.Context) ([]string, error) {
 	ms, err := Migrations(d.Engine)
 	if err != nil {
@@ -38,7 +46,7 @@ func (d *DB) Migrate(ctx context.Context) ([]string, error) {
 	// Up to date: nothing to create or lock, so a serving role without
 	// the right to create tables (see GrantServingRole) starts fine.
 	if st, err := m.MigrationsWithStatus(ctx); err == nil && len(st.Unapplied()) == 0 {
-		return nil, nil
+		return nil, d.migrateRiver(ctx)
 	}
 	if err := m.Init(ctx); err != nil {
 		if d.Engine == Postgres && strings.Contains(err.Error(), "42501") {
@@ -58,5 +66,38 @@ func (d *DB) Migrate(ctx context.Context) ([]string, error) {
 	for _, x := range g.Migrations {
 		names = append(names, x.Name)
 	}
-	return names, nil
+	return names, d.migrateRiver(ctx)
+}
+
+// migrateRiver applies River's migrations not yet applied (reading only
+// when there are none, so a serving role starts fine). On PostgreSQL
+// River's tables are then marked global (they have no tenant_id; see
+// jishi_apply_tenant_rls).
+func (d *DB) migrateRiver(ctx context.Context) error {
+	var drv riverdriver.Driver[*sql.Tx] = riversqlite.New(d.DB.DB)
+	if d.Engine == Postgres {
+		drv = riverdatabasesql.New(d.DB.DB)
+	}
+	rm, err := rivermigrate.New(drv, &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return fmt.Errorf("river migrations: %w", err)
+	}
+	res, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("river migrations: %w", err)
+	}
+	if len(res.Versions) == 0 {
+		return nil
+	}
+	slog.InfoContext(ctx, "migrated River's job queue tables", "versions", len(res.Versions))
+	if d.Engine == Postgres {
+		if _, err := d.DB.ExecContext(ctx, `DO $$ DECLARE t record; BEGIN
+		  FOR t IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		    WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relname LIKE 'river\_%' LOOP
+		    EXECUTE format('COMMENT ON TABLE %I IS %L', t.relname, 'global: River job queue (core/jobs); jobs carry their tenant in their args');
+		  END LOOP; END $$`); err != nil {
+			return fmt.Errorf("river migrations: mark tables global: %w", err)
+		}
+	}
+	return nil
 }

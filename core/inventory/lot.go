@@ -117,13 +117,25 @@ func checkLot(fe *core.FieldErrors, in LotInput, today Date) *Lot {
 
 // movement records one change of lot l.
 func movement(ctx context.Context, tx bun.IDB, l *Lot, kind string, onHand, reserved int, reason, note, ref string, actor *string, now time.Time) error {
-	m := &Movement{
+	return insertMovements(ctx, tx, []*Movement{newMovement(ctx, l, kind, onHand, reserved, reason, note, ref, actor, now)})
+}
+
+// newMovement is the record of one change to lot l.
+func newMovement(ctx context.Context, l *Lot, kind string, onHand, reserved int, reason, note, ref string, actor *string, now time.Time) *Movement {
+	return &Movement{
 		TenantID: db.TenantID(ctx), ID: tenants.NewID(), LotID: l.ID, SKUID: l.SKUID, WarehouseID: l.WarehouseID,
 		Kind: kind, OnHandDelta: onHand, ReservedDelta: reserved, Reason: reason, Note: note, Reference: ref,
 		ActorID: actor, CreatedAt: now,
 	}
-	if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
-		return fmt.Errorf("record %s of lot %s: %w", kind, l.ID, err)
+}
+
+// insertMovements records ms in one statement.
+func insertMovements(ctx context.Context, tx bun.IDB, ms []*Movement) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	if _, err := tx.NewInsert().Model(&ms).Exec(ctx); err != nil {
+		return fmt.Errorf("record %s of lot %s: %w", ms[0].Kind, ms[0].LotID, err)
 	}
 	return nil
 }

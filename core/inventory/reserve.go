@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -125,7 +127,17 @@ type Line struct {
 // region ids that are not the tenant's; Invalid with field errors
 // ("lines.{i}.qty", "owner", "ttl") for bad input.
 func (s *Service) Reserve(ctx context.Context, tx bun.IDB, lines []Line, owner string, ttl time.Duration) (*Reservation, error) {
+	return s.ReserveWithID(ctx, tx, tenants.NewID(), lines, owner, ttl)
+}
+
+// ReserveWithID is Reserve under a reservation id the caller chose (a
+// checkout writes its orders, which name their reservations, before it
+// takes the stock, so that the lots stay locked as briefly as possible).
+func (s *Service) ReserveWithID(ctx context.Context, tx bun.IDB, id string, lines []Line, owner string, ttl time.Duration) (*Reservation, error) {
 	var fe core.FieldErrors
+	if !validID(id) {
+		fe.Add("id", "field.invalid")
+	}
 	if len(lines) == 0 || len(lines) > MaxLines {
 		fe.Add("lines", "inventory.field.lines_count")
 	}
@@ -186,13 +198,9 @@ func (s *Service) Reserve(ctx context.Context, tx bun.IDB, lines []Line, owner s
 		}
 	}
 
-	watch, err := s.watchStock(ctx, tx, skuIDs, false)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now().UTC()
 	today := s.today(ctx)
-	r := &Reservation{TenantID: db.TenantID(ctx), ID: tenants.NewID(), Owner: owner, Status: ReservationActive,
+	r := &Reservation{TenantID: db.TenantID(ctx), ID: id, Owner: owner, Status: ReservationActive,
 		ExpiresAt: now.Add(ttl), CreatedAt: now, Allocations: []*Allocation{}}
 	if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create reservation: %w", err)
@@ -228,12 +236,14 @@ func (s *Service) Reserve(ctx context.Context, tx bun.IDB, lines []Line, owner s
 		}
 	}
 	ref := reference(r)
+	var ms []*Movement
 	for _, l := range touched {
-		if err := movement(ctx, tx, l, MoveReserve, 0, held[l.ID].Qty, "", "", ref, nil, now); err != nil {
-			return nil, err
-		}
+		ms = append(ms, newMovement(ctx, l, MoveReserve, 0, held[l.ID].Qty, "", "", ref, nil, now))
 	}
-	if err := s.report(ctx, tx, watch); err != nil {
+	if err := insertMovements(ctx, tx, ms); err != nil {
+		return nil, err
+	}
+	if err := s.reportTaken(ctx, tx, skuIDs); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -389,6 +399,7 @@ func (s *Service) resolve(ctx context.Context, tx bun.IDB, id, status string, du
 		}
 	}
 	ref := reference(r)
+	var ms []*Movement
 	for _, a := range r.Allocations {
 		u := db.Update(ctx, tx, (*Lot)(nil)).Set("reserved = reserved - ?", a.Qty).Set("updated_at = ?", now).
 			Where("l.id = ?", a.LotID).Where("l.reserved >= ?", a.Qty)
@@ -397,20 +408,18 @@ func (s *Service) resolve(ctx context.Context, tx bun.IDB, id, status string, du
 			u = u.Set("on_hand = on_hand - ?", a.Qty)
 			kind, onHand, reason = MoveCommit, -a.Qty, ""
 		}
-		res, err := u.Exec(ctx)
-		if err != nil {
+		var warehouse string
+		if err := u.Returning("warehouse_id").Scan(ctx, &warehouse); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, false, fmt.Errorf("%s reservation %s: lot %s holds fewer than %d reserved units", kind, r.ID, a.LotID, a.Qty)
+			}
 			return nil, false, fmt.Errorf("%s allocation of lot %s: %w", kind, a.LotID, err)
 		}
-		if k, _ := res.RowsAffected(); k != 1 {
-			return nil, false, fmt.Errorf("%s reservation %s: lot %s holds fewer than %d reserved units", kind, r.ID, a.LotID, a.Qty)
-		}
-		l := new(Lot)
-		if err := db.Select(ctx, tx, l).Column("l.id", "l.sku_id", "l.warehouse_id").Where("l.id = ?", a.LotID).Scan(ctx); err != nil {
-			return nil, false, fmt.Errorf("read lot %s: %w", a.LotID, err)
-		}
-		if err := movement(ctx, tx, l, kind, onHand, -a.Qty, reason, "", ref, nil, now); err != nil {
-			return nil, false, err
-		}
+		l := &Lot{ID: a.LotID, SKUID: a.SKUID, WarehouseID: warehouse}
+		ms = append(ms, newMovement(ctx, l, kind, onHand, -a.Qty, reason, "", ref, nil, now))
+	}
+	if err := insertMovements(ctx, tx, ms); err != nil {
+		return nil, false, err
 	}
 	if err := s.report(ctx, tx, watch); err != nil {
 		return nil, false, err

@@ -90,6 +90,58 @@ func (s *Service) report(ctx context.Context, tx bun.IDB, w *stockWatch) error {
 	return nil
 }
 
+// reportTaken reports the products of skuIDs that a reservation (which
+// only takes units) left without a sellable unit. The common case — still
+// in stock — reads without locking, so checkouts of one product do not
+// queue behind each other on its row; only when a product runs out are
+// its rows locked as watchStock does, and the flag set from a fresh read.
+// Two reservations emptying two SKUs of one product at the same moment
+// may each still see the other's units and leave the flag set; the next
+// change to that product's stock, or the sweeper's daily pass, sets it
+// right (checkout itself never relies on the flag).
+func (s *Service) reportTaken(ctx context.Context, tx bun.IDB, skuIDs []string) error {
+	if len(s.onStock) == 0 || len(skuIDs) == 0 {
+		return nil
+	}
+	tenant := db.TenantID(ctx)
+	var products []string
+	err := tx.NewRaw("SELECT DISTINCT k.product_id FROM skus AS k WHERE k.tenant_id = ? AND k.id IN (?) ORDER BY k.product_id",
+		tenant, bun.List(skuIDs)).Scan(ctx, &products)
+	if err != nil {
+		return fmt.Errorf("read products of skus: %w", err)
+	}
+	after, err := s.productsInStock(ctx, tx, products)
+	if err != nil {
+		return err
+	}
+	var gone []string
+	for _, p := range products {
+		if !after[p] {
+			gone = append(gone, p)
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	if tx.Dialect().Name() == dialect.PG {
+		if _, err := tx.NewRaw("SELECT p.id FROM products AS p WHERE p.tenant_id = ? AND p.id IN (?) ORDER BY p.id FOR NO KEY UPDATE",
+			tenant, bun.List(gone)).Exec(ctx); err != nil {
+			return fmt.Errorf("lock products: %w", err)
+		}
+		if after, err = s.productsInStock(ctx, tx, gone); err != nil {
+			return err
+		}
+	}
+	for _, p := range gone {
+		for _, f := range s.onStock {
+			if err := f(ctx, tx, p, after[p]); err != nil {
+				return fmt.Errorf("report stock of product %s: %w", p, err)
+			}
+		}
+	}
+	return nil
+}
+
 // productsInStock returns which of products have a sellable unit today:
 // an active SKU with a lot not expired holding unreserved units.
 func (s *Service) productsInStock(ctx context.Context, tx bun.IDB, products []string) (map[string]bool, error) {

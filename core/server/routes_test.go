@@ -61,6 +61,9 @@ var publicAllowlist = []string{
 	"tenant POST /api/v1/orders/lookup", "tenant GET /orders/lookup", "tenant POST /orders/lookup",
 	// tenant: storefront browsing and search pages, a shop's running promotions
 	"tenant GET /c/{id}", "tenant GET /search", "tenant GET /api/v1/shops/{slug}/promotions",
+	// tenant: the cart pages (anonymous visitors' too; changes need the CSRF token)
+	"tenant GET /cart", "tenant POST /cart/lines", "tenant POST /cart/lines/{id}", "tenant POST /cart/lines/{id}/remove",
+	"tenant POST /cart/empty", "tenant POST /cart/region",
 }
 
 func allowed(rt httpx.Route) bool {

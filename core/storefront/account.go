@@ -29,18 +29,19 @@ func (s *site) loginForm(w http.ResponseWriter, r *http.Request) {
 		web.Redirect(w, r, web.LocalPath(next(r), "/account"))
 		return
 	}
-	pages.Render(w, r, http.StatusOK, "login", &web.Page{
+	s.render(w, r, http.StatusOK, "login", &web.Page{
 		Title: i18n.T(i18n.FromContext(r.Context()), "sf.login.title"), Area: web.AreaStorefront, Nav: "account",
 		Data: &signInData{Next: next(r)},
 	})
 }
 
-// login signs a tenant account in with its e-mail or phone and password.
+// login signs a tenant account in with its e-mail or phone and password;
+// the visitor's cart (cookie) merges into the account's.
 // Bad credentials show the form again with the message (401), throttling
 // with 429.
 func (s *site) login(w http.ResponseWriter, r *http.Request) {
 	f := web.FormOf(r)
-	_, err := s.a.Identity.SignIn(w, r, f.Get("login"), r.PostFormValue("password"))
+	u, err := s.a.Identity.SignIn(w, r, f.Get("login"), r.PostFormValue("password"))
 	if err != nil {
 		status, ok := f.Fail(r, err)
 		if !ok {
@@ -48,40 +49,45 @@ func (s *site) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.Values.Del("password")
-		pages.Render(w, r, status, "login", &web.Page{
+		s.render(w, r, status, "login", &web.Page{
 			Title: i18n.T(i18n.FromContext(r.Context()), "sf.login.title"), Area: web.AreaStorefront, Nav: "account",
 			Form: f, Data: &signInData{Next: next(r)},
 		})
 		return
 	}
+	// The visitor's cart joins the shopper's.
+	s.a.Cart.MergeAtLogin(w, r, u.ID)
 	web.SetFlash(w, web.FlashSuccess, "web.flash.signed_in")
 	web.Redirect(w, r, web.LocalPath(next(r), "/"))
 }
 
 func (s *site) registerForm(w http.ResponseWriter, r *http.Request) {
-	pages.Render(w, r, http.StatusOK, "register", &web.Page{
+	s.render(w, r, http.StatusOK, "register", &web.Page{
 		Title: i18n.T(i18n.FromContext(r.Context()), "sf.register.title"), Area: web.AreaStorefront, Nav: "account",
 		Data: &signInData{Next: next(r)},
 	})
 }
 
-// register creates a shopper account and signs it in.
+// register creates a shopper account and signs it in, with the
+// visitor's cart.
 func (s *site) register(w http.ResponseWriter, r *http.Request) {
 	f := web.FormOf(r)
 	in := identity.UserInput{Name: f.Get("name"), Email: f.Get("email"), Phone: f.Get("phone"), Password: r.PostFormValue("password")}
-	if _, err := s.a.Identity.SignUp(w, r, in); err != nil {
+	u, err := s.a.Identity.SignUp(w, r, in)
+	if err != nil {
 		status, ok := f.Fail(r, err)
 		if !ok {
 			httpx.Error(w, r, err)
 			return
 		}
 		f.Values.Del("password")
-		pages.Render(w, r, status, "register", &web.Page{
+		s.render(w, r, status, "register", &web.Page{
 			Title: i18n.T(i18n.FromContext(r.Context()), "sf.register.title"), Area: web.AreaStorefront, Nav: "account",
 			Form: f, Data: &signInData{Next: next(r)},
 		})
 		return
 	}
+	s.a.Cart.MergeAtLogin(w, r, u.ID)
 	web.SetFlash(w, web.FlashSuccess, "web.flash.registered")
 	web.Redirect(w, r, web.LocalPath(next(r), "/"))
 }
@@ -122,7 +128,7 @@ func (s *site) account(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Console = s.console(r)
-	pages.Render(w, r, http.StatusOK, "account", &web.Page{
+	s.render(w, r, http.StatusOK, "account", &web.Page{
 		Title: i18n.T(i18n.FromContext(ctx), "sf.account.title"), Area: web.AreaStorefront, Nav: "account", Data: d, Console: d.Console,
 	})
 }
@@ -131,7 +137,7 @@ func (s *site) account(w http.ResponseWriter, r *http.Request) {
 type resetData struct{ Token string }
 
 func (s *site) resetForm(w http.ResponseWriter, r *http.Request) {
-	pages.Render(w, r, http.StatusOK, "reset", &web.Page{
+	s.render(w, r, http.StatusOK, "reset", &web.Page{
 		Title: i18n.T(i18n.FromContext(r.Context()), "sf.reset.title"), Area: web.AreaStorefront, Nav: "account",
 	})
 }
@@ -160,7 +166,7 @@ func (s *site) requestReset(w http.ResponseWriter, r *http.Request) {
 			httpx.Error(w, r, err)
 			return
 		}
-		pages.Render(w, r, status, "reset", &web.Page{
+		s.render(w, r, status, "reset", &web.Page{
 			Title: i18n.T(i18n.FromContext(r.Context()), "sf.reset.title"), Area: web.AreaStorefront, Nav: "account", Form: f,
 		})
 		return
@@ -170,7 +176,7 @@ func (s *site) requestReset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *site) resetConfirmForm(w http.ResponseWriter, r *http.Request) {
-	pages.Render(w, r, http.StatusOK, "reset_confirm", &web.Page{
+	s.render(w, r, http.StatusOK, "reset_confirm", &web.Page{
 		Title: i18n.T(i18n.FromContext(r.Context()), "sf.reset.title"), Area: web.AreaStorefront, Nav: "account",
 		Data: &resetData{Token: r.URL.Query().Get("token")},
 	})
@@ -186,7 +192,7 @@ func (s *site) resetConfirm(w http.ResponseWriter, r *http.Request) {
 			httpx.Error(w, r, err)
 			return
 		}
-		pages.Render(w, r, status, "reset_confirm", &web.Page{
+		s.render(w, r, status, "reset_confirm", &web.Page{
 			Title: i18n.T(i18n.FromContext(r.Context()), "sf.reset.title"), Area: web.AreaStorefront, Nav: "account", Form: f,
 			Data: &resetData{Token: token},
 		})

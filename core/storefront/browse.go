@@ -440,7 +440,7 @@ func (s *site) renderListing(w http.ResponseWriter, r *http.Request, l *listing,
 			return
 		}
 		p.Data = wrap(d)
-		pages.Render(w, r, status, page, p)
+		s.render(w, r, status, page, p)
 		return
 	}
 	d, err := s.results(r, l, page == "search")
@@ -452,7 +452,7 @@ func (s *site) renderListing(w http.ResponseWriter, r *http.Request, l *listing,
 		s.setRegionCookie(w, l.Query.RegionID)
 	}
 	p.Data = wrap(d)
-	pages.Render(w, r, http.StatusOK, page, p)
+	s.render(w, r, http.StatusOK, page, p)
 }
 
 // categoryData is a category page.

@@ -17,7 +17,7 @@ type lookupData struct {
 }
 
 func (s *site) lookupPage(w http.ResponseWriter, r *http.Request, status int, f *web.Form, d *lookupData) {
-	pages.Render(w, r, status, "lookup", &web.Page{
+	s.render(w, r, status, "lookup", &web.Page{
 		Title: i18n.T(i18n.FromContext(r.Context()), "sf.lookup.title"), Area: web.AreaStorefront, Console: s.console(r),
 		Form: f, Data: d,
 	})

@@ -128,7 +128,7 @@ func (s *site) product(w http.ResponseWriter, r *http.Request) {
 		d.Attrs = append(d.Attrs, strings.TrimSpace(k+": "+v))
 	}
 	slices.Sort(d.Attrs)
-	pages.Render(w, r, http.StatusOK, "product", &web.Page{
+	s.render(w, r, http.StatusOK, "product", &web.Page{
 		Title: pp.Name + " · " + sh.Name, Area: web.AreaStorefront, ThemeColor: sh.ThemeColor, Console: s.console(r), Data: d,
 	})
 }

@@ -34,6 +34,8 @@ var pages = web.MustParse(templateFS, template.FuncMap{
 	"catLabel": func(c *catalog.Category, locale string) string {
 		return c.Label(locale)
 	},
+	"cartCount": cartCount,
+	"yuan":      yuan,
 }, "templates/*.html")
 
 // site holds the storefront's services.
@@ -71,6 +73,22 @@ func Register(rt *httpx.Router, a *app.App) {
 	public("POST", "/password-reset/confirm", s.resetConfirm)
 	signedIn("POST", "/logout", s.logout)
 	signedIn("GET", "/account", s.account)
+
+	// Buying: the cart (anonymous visitors' too, behind the jishi_cart
+	// cookie), checkout, the shopper's orders and balance.
+	public("GET", "/cart", s.cartPage)
+	public("POST", "/cart/lines", s.addToCart)
+	public("POST", "/cart/lines/{id}", s.setCartQty)
+	public("POST", "/cart/lines/{id}/remove", s.removeCartLine)
+	public("POST", "/cart/empty", s.emptyCart)
+	public("POST", "/cart/region", s.setCartRegion)
+	signedIn("GET", "/checkout", s.checkoutPage)
+	signedIn("POST", "/checkout", s.checkoutPost)
+	signedIn("GET", "/orders", s.ordersPage)
+	signedIn("GET", "/orders/{id}", s.orderPage)
+	signedIn("POST", "/orders/{id}/cancel", s.cancelOrder)
+	signedIn("GET", "/orders/group/{id}", s.groupPage)
+	signedIn("GET", "/account/balance", s.balancePage)
 }
 
 // homeData is the marketplace home.
@@ -97,7 +115,7 @@ func (s *site) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &homeData{Announcement: strings.TrimSpace(t.Settings.Announcement), Shops: shops, Categories: cats}
-	pages.Render(w, r, http.StatusOK, "home", &web.Page{Area: web.AreaStorefront, Data: d, Console: s.console(r)})
+	s.render(w, r, http.StatusOK, "home", &web.Page{Area: web.AreaStorefront, Data: d, Console: s.console(r)})
 }
 
 // homeTTL bounds how long the home page's shops and categories are served
@@ -169,7 +187,7 @@ func (s *site) shop(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	pages.Render(w, r, http.StatusOK, "shop", &web.Page{
+	s.render(w, r, http.StatusOK, "shop", &web.Page{
 		Title: sh.Name, Area: web.AreaStorefront, ThemeColor: sh.ThemeColor, Console: s.console(r),
 		Data: &shopData{Shop: sh, Selling: sh.Selling(), Flagship: sh.IsFlagship},
 	})

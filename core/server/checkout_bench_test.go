@@ -1,0 +1,388 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jishi-dev/jishi/core/app"
+	"github.com/jishi-dev/jishi/core/db/dbtest"
+	"github.com/jishi-dev/jishi/core/identity"
+	"github.com/jishi-dev/jishi/core/server"
+	"github.com/jishi-dev/jishi/seeds"
+	"github.com/jishi-dev/jishi/tenants"
+	"github.com/uptrace/bun"
+)
+
+// market is the demo marketplace changsha-coop served over loopback, with
+// a client that signs requests as one account.
+type benchMarket struct {
+	b      *testing.B
+	a      *app.App
+	srv    *httptest.Server
+	client *http.Client
+	tenant *tenants.Tenant
+	ctx    context.Context
+	admin  string // session token
+	region string // 岳麓区
+	point  string // a pickup point there
+}
+
+const benchCSRF = "bench-csrf-token-0123456789abcdef0123"
+
+func newBenchMarket(b *testing.B, clients int) *benchMarket {
+	b.Helper()
+	if os.Getenv("JISHI_TEST_POSTGRES") == "" {
+		b.Skip("set JISHI_TEST_POSTGRES to benchmark checkout on PostgreSQL")
+	}
+	a := seeded(b, dbtest.Postgres(b))
+	ctx := context.Background()
+	t, err := tenants.BySlug(ctx, a.DB.DB, "changsha-coop")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := &benchMarket{b: b, a: a, tenant: t, ctx: tenants.WithTenant(ctx, t)}
+	m.srv = httptest.NewServer(server.New(a))
+	b.Cleanup(m.srv.Close)
+	m.client = &http.Client{Transport: &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients},
+		Timeout: time.Minute}
+	if m.admin, _, err = a.Identity.Login(m.ctx, "admin@changsha-coop.local", seeds.DemoPassword); err != nil {
+		b.Fatal(err)
+	}
+	err = a.DB.RunInReadTx(m.ctx, func(ctx context.Context, tx bun.IDB) error {
+		return tx.NewRaw("SELECT id FROM regions WHERE tenant_id = ? AND code = 'yuelu'", t.ID).Scan(ctx, &m.region)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var pt struct{ ID string }
+	m.want(m.admin, http.StatusCreated, "POST", "/api/v1/admin/pickup-points", map[string]any{"name": "压测自提点 " + tenants.NewID()[24:],
+		"address": "麓山路 9 号", "region_id": m.region, "hours": "08:00–20:00", "phone": "0731-88886666"}, &pt, "")
+	m.point = pt.ID
+	return m
+}
+
+// do sends a JSON request as the account holding session token and
+// answers the status, the body and the time it took.
+func (m *benchMarket) do(token, method, path string, body any, key string) (int, []byte, time.Duration) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, m.srv.URL+path, rd)
+	req.Host = "changsha-coop.localhost"
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(&http.Cookie{Name: identity.SessionCookie, Value: token})
+	req.AddCookie(&http.Cookie{Name: "jishi_csrf", Value: benchCSRF})
+	req.Header.Set("X-CSRF-Token", benchCSRF)
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	start := time.Now()
+	resp, err := m.client.Do(req)
+	if err != nil {
+		return 0, []byte(err.Error()), time.Since(start)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, out, time.Since(start)
+}
+
+func (m *benchMarket) want(token string, status int, method, path string, body, out any, key string) {
+	m.b.Helper()
+	code, b, _ := m.do(token, method, path, body, key)
+	if code != status {
+		m.b.Fatalf("%s %s: want %d, got %d: %s", method, path, status, code, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			m.b.Fatal(err)
+		}
+	}
+}
+
+// shoppers creates n shopper accounts and answers their session tokens.
+func (m *benchMarket) shoppers(n int) []string {
+	m.b.Helper()
+	tokens := make([]string, n)
+	tag := tenants.NewID()[24:]
+	for i := range tokens {
+		email := fmt.Sprintf("bench-%s-%d@example.com", tag, i)
+		err := m.a.DB.RunInTx(m.ctx, func(ctx context.Context, tx bun.IDB) error {
+			_, err := m.a.Identity.CreateUser(ctx, tx, identity.UserInput{Email: email, Name: "压测会员" + strconv.Itoa(i), Password: "bench password 2026"})
+			return err
+		})
+		if err != nil {
+			m.b.Fatal(err)
+		}
+		if tokens[i], _, err = m.a.Identity.Login(m.ctx, email, "bench password 2026"); err != nil {
+			m.b.Fatal(err)
+		}
+	}
+	return tokens
+}
+
+// stockedSKUs picks perShop active SKUs of each of shops open shops and
+// receives units of each into the tenant's main warehouse (which serves
+// the whole city).
+func (m *benchMarket) stockedSKUs(shops, perShop, units int) map[string][]string {
+	m.b.Helper()
+	var rows []struct {
+		ShopID string `bun:"shop_id"`
+		SKUID  string `bun:"sku_id"`
+	}
+	var main string
+	err := m.a.DB.RunInReadTx(m.ctx, func(ctx context.Context, tx bun.IDB) error {
+		if err := tx.NewRaw(`SELECT k.shop_id, k.id AS sku_id FROM skus k
+			JOIN products p ON p.tenant_id = k.tenant_id AND p.id = k.product_id
+			JOIN shops s ON s.tenant_id = k.tenant_id AND s.id = k.shop_id
+			WHERE k.tenant_id = ? AND k.status = 'active' AND p.status = 'active' AND s.status = 'active'
+			ORDER BY k.shop_id, k.id`, m.tenant.ID).Scan(ctx, &rows); err != nil {
+			return err
+		}
+		return tx.NewRaw("SELECT id FROM warehouses WHERE tenant_id = ? AND kind = 'main'", m.tenant.ID).Scan(ctx, &main)
+	})
+	if err != nil {
+		m.b.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, r := range rows {
+		if len(out[r.ShopID]) < perShop && (len(out) < shops || out[r.ShopID] != nil) {
+			out[r.ShopID] = append(out[r.ShopID], r.SKUID)
+		}
+	}
+	for shop, skus := range out {
+		for _, sku := range skus {
+			m.want(m.admin, http.StatusCreated, "POST", "/api/v1/merchant/shops/"+shop+"/lots", map[string]any{"sku_id": sku,
+				"warehouse_id": main, "quantity": units, "best_before": time.Now().AddDate(0, 0, 30).Format("2006-01-02"),
+				"producer": "压测基地"}, nil, "")
+		}
+	}
+	return out
+}
+
+// BenchmarkCheckout places checkouts of three-shop, six-line carts with a
+// platform 满减 running, picked up at a pickup point and paid on pickup,
+// through the real HTTP stack on PostgreSQL from 32 concurrent shoppers,
+// and reports checkouts per second and the latency percentiles. The carts
+// are 64 different ones over ten stocked SKUs of each of three shops (a
+// marketplace's checkouts spread over its catalog; BenchmarkFlashSale is
+// the one-SKU case). Each checkout is one transaction: quote again, write
+// three orders with their discount allocations, take the payment, post
+// the ledger, and last reserve and commit six lines first in first out.
+func BenchmarkCheckout(b *testing.B) {
+	clients := 32
+	if n, err := strconv.Atoi(os.Getenv("JISHI_BENCH_CLIENTS")); err == nil && n > 0 {
+		clients = n
+	}
+	m := newBenchMarket(b, clients)
+	skus := m.stockedSKUs(3, 10, 1_000_000)
+	start, end := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339)
+	m.want(m.admin, http.StatusCreated, "POST", "/api/v1/admin/promotions", map[string]any{"kind": "threshold", "name": "压测满减",
+		"starts_at": start, "ends_at": end, "tiers": []map[string]any{{"min_fen": 1000, "off_fen": 100}}}, nil, "")
+	tokens := m.shoppers(clients)
+	var shopIDs []string
+	for shop := range skus {
+		shopIDs = append(shopIDs, shop)
+	}
+	slices.Sort(shopIDs)
+	rng := rand.New(rand.NewPCG(7, 2026))
+	carts := make([]map[string]any, 64)
+	for c := range carts {
+		body := map[string]any{"region_id": m.region, "recipient": "王小明", "phone": "13800138000", "provider": "offline"}
+		var lines, shops []map[string]any
+		for _, shop := range shopIDs {
+			shops = append(shops, map[string]any{"shop_id": shop, "method": "pickup", "pickup_point_id": m.point})
+			for _, k := range rng.Perm(len(skus[shop]))[:2] {
+				lines = append(lines, map[string]any{"sku_id": skus[shop][k], "qty": 1 + rng.IntN(2)})
+			}
+		}
+		body["lines"], body["shops"] = lines, shops
+		var q struct {
+			TotalFen    int64 `json:"total_fen"`
+			DiscountFen int64 `json:"discount_fen"`
+		}
+		m.want(tokens[0], http.StatusOK, "POST", "/api/v1/checkout/quote", body, &q, "")
+		if q.DiscountFen == 0 || len(lines) != 6 {
+			b.Fatalf("quote %+v for %d lines", q, len(lines))
+		}
+		body["expected_total_fen"] = q.TotalFen
+		carts[c] = body
+	}
+
+	lat := make([]time.Duration, b.N)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	run := tenants.NewID()[24:]
+	b.ResetTimer()
+	began := time.Now()
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				code, out, d := m.do(tokens[c], "POST", "/api/v1/checkout", carts[i%int64(len(carts))], run+"-"+strconv.FormatInt(i, 10))
+				if code != http.StatusCreated {
+					failed.Store(fmt.Errorf("checkout %d: %d %s", i, code, out))
+					return
+				}
+				lat[i] = d
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(began)
+	b.StopTimer()
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "checkouts/s")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+}
+
+// BenchmarkFlashSale sends 10,000 checkout attempts at once (2,000
+// shoppers, five each, 512 connections) for one SKU with 500 units in
+// stock and a flash sale capped at 500, and reports how long it took to
+// sell out, the orders made (exactly 500), and the latency of the answers
+// to the losers.
+func BenchmarkFlashSale(b *testing.B) {
+	const attempts, shoppers, units, conns = 10_000, 2_000, 500, 512
+	m := newBenchMarket(b, conns)
+	skus := m.stockedSKUs(1, 1, units)
+	var shop, sku string
+	for s, ks := range skus {
+		shop, sku = s, ks[0]
+	}
+	// Only the new lot's 500 units may sell: write off what the seed put there.
+	var avail int
+	err := m.a.DB.RunInReadTx(m.ctx, func(ctx context.Context, tx bun.IDB) (err error) {
+		avail, err = m.a.Inventory.Available(ctx, sku)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if avail > units {
+		var lots []struct{ ID string }
+		_ = m.a.DB.RunInReadTx(m.ctx, func(ctx context.Context, tx bun.IDB) error {
+			return tx.NewRaw("SELECT id FROM lots WHERE tenant_id = ? AND sku_id = ? AND on_hand - reserved > 0 AND qty_received <> ?",
+				m.tenant.ID, sku, units).Scan(ctx, &lots)
+		})
+		for _, l := range lots {
+			var lot struct {
+				OnHand   int `json:"on_hand"`
+				Reserved int `json:"reserved"`
+			}
+			m.want(m.admin, http.StatusOK, "GET", "/api/v1/merchant/shops/"+shop+"/lots/"+l.ID+"/movements", nil, nil, "")
+			_ = lot
+			var stock struct {
+				Lots []struct {
+					ID       string `json:"id"`
+					OnHand   int    `json:"on_hand"`
+					Reserved int    `json:"reserved"`
+				} `json:"lots"`
+			}
+			m.want(m.admin, http.StatusOK, "GET", "/api/v1/merchant/shops/"+shop+"/skus/"+sku+"/lots", nil, &stock, "")
+			for _, x := range stock.Lots {
+				if x.ID == l.ID && x.OnHand-x.Reserved > 0 {
+					m.want(m.admin, http.StatusOK, "POST", "/api/v1/merchant/shops/"+shop+"/adjustments", map[string]any{"lot_id": l.ID,
+						"delta": -(x.OnHand - x.Reserved), "reason": "other", "note": "压测：只留秒杀批次"}, nil, "")
+				}
+			}
+		}
+	}
+	start, end := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339)
+	var price struct {
+		Skus []struct {
+			ID       string `json:"id"`
+			PriceFen int64  `json:"price_fen"`
+			ListFen  int64  `json:"list_price_fen"`
+		} `json:"skus"`
+	}
+	var productID string
+	_ = m.a.DB.RunInReadTx(m.ctx, func(ctx context.Context, tx bun.IDB) error {
+		return tx.NewRaw("SELECT product_id FROM skus WHERE tenant_id = ? AND id = ?", m.tenant.ID, sku).Scan(ctx, &productID)
+	})
+	m.want(m.admin, http.StatusOK, "GET", "/api/v1/products/"+productID, nil, &price, "")
+	var flashPrice int64
+	for _, k := range price.Skus {
+		if k.ID == sku {
+			flashPrice = max(k.PriceFen*9/10, (max(k.ListFen, k.PriceFen)*7+9)/10)
+		}
+	}
+	m.want(m.admin, http.StatusCreated, "POST", "/api/v1/merchant/shops/"+shop+"/flash-sales", map[string]any{"sku_id": sku,
+		"name": "压测秒杀", "starts_at": start, "ends_at": end, "price_fen": flashPrice, "qty_cap": units}, nil, "")
+	tokens := m.shoppers(shoppers)
+	body := map[string]any{"region_id": m.region, "recipient": "王小明", "phone": "13800138000", "provider": "offline",
+		"lines":              []map[string]any{{"sku_id": sku, "qty": 1}},
+		"shops":              []map[string]any{{"shop_id": shop, "method": "pickup", "pickup_point_id": m.point}},
+		"expected_total_fen": flashPrice}
+
+	for n := 0; n < b.N; n++ {
+		type result struct {
+			code int
+			d    time.Duration
+			at   time.Duration
+		}
+		res := make([]result, attempts)
+		var wg sync.WaitGroup
+		run := tenants.NewID()[24:]
+		began := time.Now()
+		for i := range attempts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				code, out, d := m.do(tokens[i%shoppers], "POST", "/api/v1/checkout", body, run+"-"+strconv.Itoa(i))
+				res[i] = result{code, d, time.Since(began)}
+				if code != http.StatusCreated && code != http.StatusConflict && code != http.StatusBadRequest {
+					b.Errorf("attempt %d: %d %s", i, code, out)
+				}
+			}()
+		}
+		wg.Wait()
+		var won int
+		var soldOut time.Duration
+		var losers []time.Duration
+		for _, r := range res {
+			if r.code == http.StatusCreated {
+				won++
+				soldOut = max(soldOut, r.at)
+			} else {
+				losers = append(losers, r.d)
+			}
+		}
+		var left int
+		_ = m.a.DB.RunInReadTx(m.ctx, func(ctx context.Context, tx bun.IDB) (err error) {
+			left, err = m.a.Inventory.Available(ctx, sku)
+			return err
+		})
+		if won != units || left != 0 {
+			b.Fatalf("flash sale: %d orders, %d left; want %d and 0", won, left, units)
+		}
+		slices.Sort(losers)
+		b.ReportMetric(soldOut.Seconds(), "sold_out_s")
+		b.ReportMetric(float64(won), "orders")
+		b.ReportMetric(float64(losers[len(losers)*99/100].Microseconds())/1000, "losers_p99_ms")
+		b.ReportMetric(float64(losers[len(losers)/2].Microseconds())/1000, "losers_p50_ms")
+	}
+}
