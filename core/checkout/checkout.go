@@ -55,7 +55,8 @@ type Deps struct {
 // Service is the checkout context's API.
 type Service struct {
 	Deps
-	now func() time.Time
+	now     func() time.Time
+	soldOut soldOut
 }
 
 // New returns the service.
@@ -217,6 +218,9 @@ func (s *Service) quote(ctx context.Context, idb bun.IDB, userID string, in Inpu
 			fe.Add(f+".qty", "checkout.field.over_limit")
 		case avail[l.SKUID] < l.Qty:
 			fe.Add(f+".qty", "checkout.field.out_of_stock")
+			if avail[l.SKUID] == 0 {
+				s.soldOut.mark(db.TenantID(ctx), in.RegionID, l.SKUID, s.now())
+			}
 		}
 		sq := byShop[k.ShopID]
 		if sq == nil {

@@ -83,6 +83,13 @@ func (s *Service) Place(ctx context.Context, p *identity.Principal, key string, 
 	if out, err := s.replay(ctx, p.UserID, key, hash); err == nil || !core.IsNotFound(err) {
 		return out, err
 	}
+	// A SKU found sold out a moment ago: answer at once (flash sales).
+	for i, l := range in.Lines {
+		if s.soldOut.has(t.ID, in.RegionID, l.SKUID, s.now()) {
+			return nil, &core.Error{Code: core.Conflict, Message: "checkout.error.out_of_stock",
+				Fields: map[string]string{"lines." + itoa(i) + ".qty": "checkout.field.out_of_stock"}}
+		}
+	}
 	var out *Placed
 	err = s.DB.RunInTx(ctx, func(ctx context.Context, tx bun.IDB) error {
 		var err error
@@ -217,6 +224,12 @@ func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, user
 			lines = append(lines, inventory.Line{SKUID: l.SKUID, Qty: l.Qty, RegionID: q.RegionID})
 		}
 		if _, err := s.Inventory.ReserveWithID(ctx, tx, reservations[i], lines, "checkout:"+groupID, ttl); err != nil {
+			var oos *inventory.OutOfStockError
+			if errors.As(err, &oos) {
+				if n, err := s.Inventory.AvailableIn(ctx, tx, []string{oos.SKUID}, q.RegionID); err == nil && n[oos.SKUID] == 0 {
+					s.soldOut.mark(t.ID, q.RegionID, oos.SKUID, s.now())
+				}
+			}
 			return nil, s.lineError(q, err)
 		}
 		if paid {

@@ -178,7 +178,7 @@ func (m *benchMarket) stockedSKUs(shops, perShop, units int) map[string][]string
 // platform 满减 running, picked up at a pickup point and paid on pickup,
 // through the real HTTP stack on PostgreSQL from 32 concurrent shoppers,
 // and reports checkouts per second and the latency percentiles. The carts
-// are 64 different ones over ten stocked SKUs of each of three shops (a
+// are 256 different ones over up to forty stocked SKUs of each of three shops (a
 // marketplace's checkouts spread over its catalog; BenchmarkFlashSale is
 // the one-SKU case). Each checkout is one transaction: quote again, write
 // three orders with their discount allocations, take the payment, post
@@ -189,7 +189,7 @@ func BenchmarkCheckout(b *testing.B) {
 		clients = n
 	}
 	m := newBenchMarket(b, clients)
-	skus := m.stockedSKUs(3, 10, 1_000_000)
+	skus := m.stockedSKUs(3, 40, 1_000_000)
 	start, end := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339)
 	m.want(m.admin, http.StatusCreated, "POST", "/api/v1/admin/promotions", map[string]any{"kind": "threshold", "name": "压测满减",
 		"starts_at": start, "ends_at": end, "tiers": []map[string]any{{"min_fen": 1000, "off_fen": 100}}}, nil, "")
@@ -200,7 +200,7 @@ func BenchmarkCheckout(b *testing.B) {
 	}
 	slices.Sort(shopIDs)
 	rng := rand.New(rand.NewPCG(7, 2026))
-	carts := make([]map[string]any, 64)
+	carts := make([]map[string]any, 256)
 	for c := range carts {
 		body := map[string]any{"region_id": m.region, "recipient": "王小明", "phone": "13800138000", "provider": "offline"}
 		var lines, shops []map[string]any
