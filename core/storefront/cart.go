@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/jishi-dev/jishi/core"
 	"github.com/jishi-dev/jishi/core/cart"
@@ -18,26 +17,14 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// headerCarts hands the header's cart count to the template of one page
-// while it renders: render stores it under the page, cartCount reads it.
-// (web.Page has no field for a storefront's own header data.)
-var headerCarts sync.Map // *web.Page → int
-
 // cartCount is the number of units in the caller's cart, for the header's
 // cart link.
-func cartCount(p *web.Page) int {
-	v, _ := headerCarts.Load(p)
-	n, _ := v.(int)
-	return n
-}
+func cartCount(p *web.Page) int { return p.CartCount }
 
 // render writes a storefront page with the caller's cart count in its
 // header.
 func (s *site) render(w http.ResponseWriter, r *http.Request, status int, name string, p *web.Page) {
-	if n := s.cartUnits(r); n > 0 {
-		headerCarts.Store(p, n)
-		defer headerCarts.Delete(p)
-	}
+	p.CartCount = s.cartUnits(r)
 	pages.Render(w, r, status, name, p)
 }
 

@@ -58,6 +58,9 @@ type Page struct {
 	// Bare hides the navigation (the error page of a host that belongs to
 	// nobody).
 	Bare bool
+	// CartCount is the units in the shopper's cart, for the storefront
+	// header's cart link (0 hides the count).
+	CartCount int
 
 	// Filled by Render.
 	Locale    string
