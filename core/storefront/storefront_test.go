@@ -192,6 +192,16 @@ func TestSignInRegisterSignOut(t *testing.T) {
 		other := e.NewMarket("株洲供销社")
 		acc := other.Account("吴先生", "", "")
 		webtest.Want(t, b.Post("/login", url.Values{"login": {acc.Email}, "password": {webtest.Password}}), http.StatusUnauthorized, "other tenant's account")
+
+		// Too many failures lock the account: the form says so with 429 and
+		// tells the browser when to try again.
+		for i := 0; i < identity.MaxFailedLogins; i++ {
+			b.Post("/login", url.Values{"login": {"13800000009"}, "password": {"wrong-password"}})
+		}
+		r = webtest.Want(t, b.Post("/login", url.Values{"login": {"13800000009"}, "password": {"jishi-demo-2026"}}), http.StatusTooManyRequests, "locked")
+		if r.Header.Get("Retry-After") == "" {
+			t.Error("429 sign-in page without Retry-After")
+		}
 	})
 }
 

@@ -171,6 +171,9 @@ func (s *Set) Fragment(w http.ResponseWriter, r *http.Request, status int, name,
 }
 
 func (s *Set) write(w http.ResponseWriter, r *http.Request, status int, name, entry string, p *Page) {
+	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "60") // a throttled form says when to try again, as the API does
+	}
 	if p == nil {
 		p = &Page{}
 	}
