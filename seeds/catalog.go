@@ -152,6 +152,9 @@ func loadCatalog(ctx context.Context, a *app.App, t *tenants.Tenant, ts tenantSe
 		if err != nil {
 			return nil, fmt.Errorf("product %s of %s: %w", p.Input.Name, p.Shop, err)
 		}
+		if pr, err = a.Catalog.AddImage(ctx, owners[p.Shop], pr.ID, "image/png", productImage(p.Category, p.Input.Name)); err != nil {
+			return nil, fmt.Errorf("image of %s: %w", p.Input.Name, err)
+		}
 		out = append(out, seededProduct{Seed: p, Product: pr})
 	}
 	return out, nil

@@ -176,7 +176,10 @@ func TestServe(t *testing.T) {
 
 	base := "http://" + addr
 	var ready bool
-	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	// The first start seeds two marketplaces (products, images, stock,
+	// promotions): a few seconds normally, minutes under the race detector
+	// on a busy two-core machine.
+	for deadline := time.Now().Add(6 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if resp, err := http.Get(base + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
