@@ -174,6 +174,7 @@ func NewWithDB(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	}
 	a.Dispatch = dispatch.New(dispatch.Deps{DB: d, Authz: a.Authz, Orders: a.Orders})
 	a.Catalog.OnChange(a.Search.IndexProduct) // the index changes in the product's transaction
+	a.Catalog.OnCoverChange(a.Search.SetCover)
 	a.Inventory.OnStockChange(a.Search.SetInStock)
 	a.Merchants.OnShopChange(a.Search.IndexShop)
 	a.registerProvisioning()

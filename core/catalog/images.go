@@ -223,7 +223,7 @@ func (s *Service) imagesChanged(ctx context.Context, tx bun.IDB, pr *Product) (*
 	if _, err := db.Update(ctx, tx, pr).Column("cover_path", "updated_at").WherePK().Exec(ctx); err != nil {
 		return nil, fmt.Errorf("set cover of product %s: %w", pr.ID, err)
 	}
-	if err := s.changed(ctx, tx, pr.ID); err != nil {
+	if err := s.coverChanged(ctx, tx, pr.ID, pr.CoverPath); err != nil {
 		return nil, err
 	}
 	return productWithParts(ctx, tx, pr.ID)

@@ -31,8 +31,9 @@ type Deps struct {
 // of other tenants, and of shops the caller may not see, answer NotFound.
 type Service struct {
 	Deps
-	mu    sync.RWMutex
-	hooks []ChangeHook
+	mu         sync.RWMutex
+	hooks      []ChangeHook
+	coverHooks []CoverHook
 }
 
 // New returns the service.
@@ -59,6 +60,35 @@ func (s *Service) OnChange(h ChangeHook) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.hooks = append(s.hooks, h)
+}
+
+// CoverHook is called inside the transaction that changed the images of
+// product productID, with its new cover ("" for none).
+type CoverHook func(ctx context.Context, tx bun.IDB, productID, coverPath string) error
+
+// OnCoverChange registers h to run, instead of the change hooks, when
+// only a product's images changed.
+func (s *Service) OnCoverChange(h CoverHook) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.coverHooks = append(s.coverHooks, h)
+}
+
+// coverChanged runs the cover hooks for productID in tx, or the change
+// hooks when none is registered.
+func (s *Service) coverChanged(ctx context.Context, tx bun.IDB, productID, coverPath string) error {
+	s.mu.RLock()
+	hooks := append([]CoverHook(nil), s.coverHooks...)
+	s.mu.RUnlock()
+	if len(hooks) == 0 {
+		return s.changed(ctx, tx, productID)
+	}
+	for _, h := range hooks {
+		if err := h(ctx, tx, productID, coverPath); err != nil {
+			return fmt.Errorf("product %s cover hook: %w", productID, err)
+		}
+	}
+	return nil
 }
 
 // changed runs the change hooks for productID in tx.

@@ -37,24 +37,28 @@ func TestHTTPSearch(t *testing.T) {
 		a, h := newMarketServer(t, d)
 		s := newMarket(t, a, h)
 		sh, owner := s.openShop("search-farm")
+		var strawberry struct{ ID string }
 		for _, p := range []struct{ name, cat string }{
 			{"长沙草莓", "strawberries"}, {"有机小白菜", "vegetables"}, {"东北大米", "rice"},
 		} {
 			in := s.product(p.name, "sk-"+p.cat)
 			in["category_id"] = s.category(p.cat)
-			owner.want(http.StatusCreated, "POST", "/api/v1/merchant/shops/"+sh.ID+"/products", in, nil)
+			owner.want(http.StatusCreated, "POST", "/api/v1/merchant/shops/"+sh.ID+"/products", in, &strawberry)
+			if p.cat == "strawberries" {
+				// Its image becomes the cover the search answer shows.
+				if code, body := owner.upload("/api/v1/merchant/products/"+strawberry.ID+"/images", "image/png", pngImage); code != http.StatusOK && code != http.StatusCreated {
+					t.Fatalf("image: %d %s", code, body)
+				}
+			}
 		}
-		// Until the catalog's change hook is wired in core/app, index here.
-		if err := a.Search.Reindex(s.ctx); err != nil {
-			t.Fatal(err)
-		}
+		// No reindex: the catalog's hooks keep the index in step.
 		anon := s.anonymous()
 
 		var res searchAnswer
 		anon.want(http.StatusOK, "GET", "/api/v1/search?q=caomei", nil, &res)
 		if len(res.Products) != 1 || res.Products[0].Name != "长沙草莓" || res.Products[0].ShopID != sh.ID ||
 			res.Products[0].ShopName != sh.Name || res.Products[0].PriceFen != 1000 || res.Products[0].ListPriceFen != 1200 ||
-			res.Limit != search.DefaultLimit || res.HasMore {
+			res.Limit != search.DefaultLimit || res.HasMore || !strings.HasPrefix(res.Products[0].CoverPath, "/uploads/"+sh.ID+"/p-") {
 			t.Fatalf("caomei: %+v", res)
 		}
 		if len(res.Facets.Categories) != 1 || res.Facets.Categories[0].Name != "新鲜水果" || res.Facets.Categories[0].Count != 1 ||

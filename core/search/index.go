@@ -376,3 +376,17 @@ func (s *Service) SetInStock(ctx context.Context, tx bun.IDB, productID string, 
 	}
 	return nil
 }
+
+// SetCover sets the cover image of product productID's document, in tx
+// (the catalog's transaction): an image change leaves the words alone, so
+// the tokens are not rebuilt.
+func (s *Service) SetCover(ctx context.Context, tx bun.IDB, productID, coverPath string) error {
+	if !validID(productID) {
+		return nil
+	}
+	_, err := db.Update(ctx, tx, (*Doc)(nil)).Set("cover_path = ?", coverPath).Where("d.product_id = ?", productID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("search: set cover: %w", err)
+	}
+	return nil
+}
