@@ -352,6 +352,16 @@ func TestHTTPCheckoutBadInput(t *testing.T) {
 			if code != http.StatusBadRequest || e.Error.Fields[tc.field] == "" {
 				t.Errorf("%s: want 400 on %s, got %d %s", tc.name, tc.field, code, b)
 			}
+			// The quote refuses the same input the same way (the provider is
+			// only needed to place).
+			if tc.field != "provider" {
+				code, b = buyer.do("POST", "/api/v1/checkout/quote", in)
+				var qe apiError
+				_ = json.Unmarshal(b, &qe)
+				if code != http.StatusBadRequest || qe.Error.Fields[tc.field] == "" {
+					t.Errorf("quote, %s: want 400 on %s, got %d %s", tc.name, tc.field, code, b)
+				}
+			}
 		}
 		if n := m.count("checkout_groups"); n != 0 {
 			t.Fatalf("bad input wrote %d groups", n)
