@@ -17,7 +17,7 @@ func registerCheckout(rt *httpx.Router, a *app.App) {
 	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/checkout/quote", Perm: httpx.PermSignedIn,
 		Handler: func(w http.ResponseWriter, r *http.Request) {
 			var in checkout.Input
-			if err := decodeStock(r, &in); err != nil {
+			if err := decodeFields(r, &in); err != nil {
 				httpx.Error(w, r, err)
 				return
 			}
@@ -27,7 +27,7 @@ func registerCheckout(rt *httpx.Router, a *app.App) {
 	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/checkout", Perm: httpx.PermSignedIn,
 		Handler: func(w http.ResponseWriter, r *http.Request) {
 			var in checkout.Input
-			if err := decodeStock(r, &in); err != nil {
+			if err := decodeFields(r, &in); err != nil {
 				httpx.Error(w, r, err)
 				return
 			}

@@ -15,10 +15,10 @@ import (
 
 func init() { registrations = append(registrations, registerInventory) }
 
-// decodeStock decodes a JSON body like httpx.Decode, but a value of the
+// decodeFields decodes a JSON body like httpx.Decode, but a value of the
 // wrong type (a fractional or quoted quantity) is a field error on that
 // field rather than a malformed request.
-func decodeStock(r *http.Request, v any) error {
+func decodeFields(r *http.Request, v any) error {
 	err := httpx.Decode(r, v)
 	var ute *json.UnmarshalTypeError
 	if err != nil && errors.As(err, &ute) && ute.Field != "" {
@@ -52,7 +52,7 @@ func registerInventory(rt *httpx.Router, a *app.App) {
 	})
 	shop("POST", "/api/v1/merchant/shops/{id}/warehouses", func(w http.ResponseWriter, r *http.Request) {
 		var in inventory.WarehouseInput
-		if err := decodeStock(r, &in); err != nil {
+		if err := decodeFields(r, &in); err != nil {
 			httpx.Error(w, r, err)
 			return
 		}
@@ -61,7 +61,7 @@ func registerInventory(rt *httpx.Router, a *app.App) {
 	})
 	shop("POST", "/api/v1/merchant/shops/{id}/lots", func(w http.ResponseWriter, r *http.Request) {
 		var in inventory.LotInput
-		if err := decodeStock(r, &in); err != nil {
+		if err := decodeFields(r, &in); err != nil {
 			httpx.Error(w, r, err)
 			return
 		}
@@ -98,7 +98,7 @@ func registerInventory(rt *httpx.Router, a *app.App) {
 		var in struct {
 			Threshold *int `json:"threshold"`
 		}
-		if err := decodeStock(r, &in); err != nil {
+		if err := decodeFields(r, &in); err != nil {
 			httpx.Error(w, r, err)
 			return
 		}
@@ -113,7 +113,7 @@ func registerInventory(rt *httpx.Router, a *app.App) {
 	})
 	shop("POST", "/api/v1/merchant/shops/{id}/adjustments", func(w http.ResponseWriter, r *http.Request) {
 		var in inventory.AdjustInput
-		if err := decodeStock(r, &in); err != nil {
+		if err := decodeFields(r, &in); err != nil {
 			httpx.Error(w, r, err)
 			return
 		}
@@ -147,7 +147,7 @@ func registerInventory(rt *httpx.Router, a *app.App) {
 	})
 	admin("POST", "/api/v1/admin/warehouses", func(w http.ResponseWriter, r *http.Request) {
 		var in inventory.WarehouseInput
-		if err := decodeStock(r, &in); err != nil {
+		if err := decodeFields(r, &in); err != nil {
 			httpx.Error(w, r, err)
 			return
 		}
