@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -126,16 +128,42 @@ func Tree(rs []*Region) []*Region {
 
 // RegionByID returns one region of the tenant in ctx. Returns NotFound if
 // the id names no region of this tenant.
+//
+// Regions are never changed or deleted once created (only with their
+// tenant), so a region found is kept in memory: checkout, stock and
+// delivery ask for the same few regions on every request.
 func RegionByID(ctx context.Context, idb bun.IDB, id string) (*Region, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return nil, errNotFound
 	}
+	key := regionKey{ID(ctx), id}
+	if r, ok := regionCache.Load(key); ok {
+		c := *r.(*Region)
+		return &c, nil
+	}
 	r := new(Region)
-	if err := idb.NewSelect().Model(r).Where("tenant_id = ? AND id = ?", ID(ctx), id).Scan(ctx); err != nil {
+	if err := idb.NewSelect().Model(r).Where("tenant_id = ? AND id = ?", key.tenant, id).Scan(ctx); err != nil {
 		return nil, notFound(err)
+	}
+	if regionCount.Load() < maxCachedRegions {
+		c := *r
+		if _, loaded := regionCache.LoadOrStore(key, &c); !loaded {
+			regionCount.Add(1)
+		}
 	}
 	return r, nil
 }
+
+// The regions RegionByID found, by tenant and id; at most
+// maxCachedRegions of them (beyond that they are read each time).
+var (
+	regionCache sync.Map
+	regionCount atomic.Int64
+)
+
+const maxCachedRegions = 100000
+
+type regionKey struct{ tenant, id string }
 
 // RegionInput is what a tenant admin submits to create a region.
 type RegionInput struct {

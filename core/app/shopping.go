@@ -117,10 +117,12 @@ func (p payer) Pay(ctx context.Context, tx bun.IDB, g *order.Group) (string, err
 	if pm.Status != payment.StatusPaid && pm.Status != payment.StatusDue {
 		return pm.Status, nil
 	}
-	for _, o := range g.Orders {
-		if err := p.bill.OrderPaid(ctx, tx, orderMoney(g, o)); err != nil {
-			return "", err
-		}
+	ms := make([]billing.OrderMoney, len(g.Orders))
+	for i, o := range g.Orders {
+		ms[i] = orderMoney(g, o)
+	}
+	if err := p.bill.OrdersPaid(ctx, tx, ms); err != nil {
+		return "", err
 	}
 	return pm.Status, nil
 }

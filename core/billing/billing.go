@@ -314,6 +314,15 @@ func (s *Service) Post(ctx context.Context, tx bun.IDB, e Entry) error {
 }
 
 func (s *Service) post(ctx context.Context, tx bun.IDB, e Entry) (string, error) {
+	ids, err := s.postEntries(ctx, tx, []Entry{e})
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// checkEntry validates e (see Post).
+func checkEntry(e Entry) error {
 	var fe core.FieldErrors
 	if !entryKind.MatchString(e.Kind) {
 		fe.Add("kind", "field.invalid")
@@ -345,33 +354,71 @@ func (s *Service) post(ctx context.Context, tx bun.IDB, e Entry) (string, error)
 	if amountsOK && len(e.Lines) >= 2 && len(e.Lines) <= MaxEntryLines && sum != 0 {
 		fe.Add("lines", "billing.field.unbalanced")
 	}
-	if err := fe.Err(); err != nil {
-		return "", err
+	return fe.Err()
+}
+
+// postEntries writes es (each validated as Post does; none is written
+// when one is bad) with two statements, and answers their ids.
+func (s *Service) postEntries(ctx context.Context, tx bun.IDB, es []Entry) ([]string, error) {
+	for _, e := range es {
+		if err := checkEntry(e); err != nil {
+			return nil, err
+		}
 	}
 	tid := db.TenantID(ctx)
-	je := &journalEntry{TenantID: tid, ID: tenants.NewID(), Kind: e.Kind, Reference: e.Reference,
-		OrderRef: e.OrderRef, Memo: e.Memo, CreatedAt: s.now().UTC()}
-	if e.ActorID != "" {
-		je.ActorID = &e.ActorID
+	now := s.now().UTC()
+	jes := make([]*journalEntry, len(es))
+	ids := make([]string, len(es))
+	var ps []*posting
+	for i, e := range es {
+		je := &journalEntry{TenantID: tid, ID: tenants.NewID(), Kind: e.Kind, Reference: e.Reference,
+			OrderRef: e.OrderRef, Memo: e.Memo, CreatedAt: now}
+		if e.ActorID != "" {
+			je.ActorID = &e.ActorID
+		}
+		jes[i], ids[i] = je, je.ID
+		for n, l := range e.Lines {
+			ps = append(ps, &posting{TenantID: tid, EntryID: je.ID, LineNo: n, AccountKind: l.Account.Kind,
+				AccountOwner: l.Account.Owner, AmountFen: l.AmountFen})
+		}
 	}
-	if _, err := tx.NewInsert().Model(je).Exec(ctx); err != nil {
-		return "", fmt.Errorf("post %s entry: %w", e.Kind, err)
-	}
-	ps := make([]*posting, len(e.Lines))
-	for i, l := range e.Lines {
-		ps[i] = &posting{TenantID: tid, EntryID: je.ID, LineNo: i, AccountKind: l.Account.Kind,
-			AccountOwner: l.Account.Owner, AmountFen: l.AmountFen}
+	if _, err := tx.NewInsert().Model(&jes).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("post %s entry: %w", es[0].Kind, err)
 	}
 	if _, err := tx.NewInsert().Model(&ps).Exec(ctx); err != nil {
-		return "", fmt.Errorf("post %s lines: %w", e.Kind, err)
+		return nil, fmt.Errorf("post %s lines: %w", es[0].Kind, err)
 	}
-	return je.ID, nil
+	return ids, nil
 }
 
 // postNonZero posts e without its zero lines, merging lines of the same
 // account; when fewer than two lines remain (nothing moved) it posts
 // nothing.
 func (s *Service) postNonZero(ctx context.Context, tx bun.IDB, e Entry) error {
+	return s.postAll(ctx, tx, []Entry{e}, true)
+}
+
+// postAll posts es at once; with nonZero, each as postNonZero would.
+func (s *Service) postAll(ctx context.Context, tx bun.IDB, es []Entry, nonZero bool) error {
+	var out []Entry
+	for _, e := range es {
+		if nonZero {
+			if e = withoutZeroLines(e); len(e.Lines) < 2 {
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	_, err := s.postEntries(ctx, tx, out)
+	return err
+}
+
+// withoutZeroLines is e with lines of one account merged and zero lines
+// dropped.
+func withoutZeroLines(e Entry) Entry {
 	var lines []Line
 	idx := map[Account]int{}
 	for _, l := range e.Lines {
@@ -388,10 +435,7 @@ func (s *Service) postNonZero(ctx context.Context, tx bun.IDB, e Entry) error {
 			e.Lines = append(e.Lines, l)
 		}
 	}
-	if len(e.Lines) < 2 {
-		return nil
-	}
-	return s.Post(ctx, tx, e)
+	return e
 }
 
 // Sum returns the sum of every posting of the tenant in ctx: 0, always.

@@ -226,38 +226,66 @@ func (b *rateBook) rate(categoryID string) int {
 
 // loadRates reads the overrides that can apply to shopID's lines.
 func loadRates(ctx context.Context, tx bun.IDB, shopID string) (*rateBook, error) {
-	b := &rateBook{def: tenants.MustFromContext(ctx).Settings.Commission(), cats: map[string]int{}, parent: map[string]string{}}
+	var shops []string
+	if validID(shopID) {
+		shops = []string{shopID}
+	}
+	books, err := loadRateBooks(ctx, tx, shops)
+	if err != nil {
+		return nil, err
+	}
+	if b := books[shopID]; b != nil {
+		return b, nil
+	}
+	return books[""], nil
+}
+
+// loadRateBooks reads the overrides that can apply to the lines of shops
+// (valid ids): a book per shop, and under "" the book of a shop without
+// an override.
+func loadRateBooks(ctx context.Context, tx bun.IDB, shops []string) (map[string]*rateBook, error) {
+	def := tenants.MustFromContext(ctx).Settings.Commission()
 	var rs []*CommissionRate
 	err := db.Select(ctx, tx, &rs).WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = q.Where("cr.scope = ?", ScopeCategory)
-		if validID(shopID) {
-			q = q.WhereOr("cr.scope = ? AND cr.target_id = ?", ScopeShop, shopID)
+		if len(shops) > 0 {
+			q = q.WhereOr("cr.scope = ? AND cr.target_id IN (?)", ScopeShop, bun.List(shops))
 		}
 		return q
 	}).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load commission rates: %w", err)
 	}
+	common := &rateBook{def: def, cats: map[string]int{}, parent: map[string]string{}}
+	shopRate := map[string]int{}
 	for _, r := range rs {
 		if r.Scope == ScopeShop {
-			v := r.RateBP
-			b.shop = &v
+			shopRate[r.TargetID] = r.RateBP
 		} else {
-			b.cats[r.TargetID] = r.RateBP
+			common.cats[r.TargetID] = r.RateBP
 		}
 	}
-	if len(b.cats) > 0 && b.shop == nil {
+	if len(common.cats) > 0 && len(shopRate) < len(shops) {
 		var cs []*category
 		if err := db.Select(ctx, tx, &cs).Column("c.id", "c.parent_id").Scan(ctx); err != nil {
 			return nil, fmt.Errorf("load categories: %w", err)
 		}
 		for _, c := range cs {
 			if c.ParentID != nil {
-				b.parent[c.ID] = *c.ParentID
+				common.parent[c.ID] = *c.ParentID
 			}
 		}
 	}
-	return b, nil
+	books := map[string]*rateBook{"": common}
+	for _, id := range shops {
+		books[id] = common
+		if v, ok := shopRate[id]; ok {
+			b := *common
+			b.shop = &v
+			books[id] = &b
+		}
+	}
+	return books, nil
 }
 
 // RateFor returns the commission rate in basis points that a line of

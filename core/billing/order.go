@@ -3,11 +3,13 @@ package billing
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/jishi-dev/jishi/core"
 	"github.com/jishi-dev/jishi/core/db"
+	"github.com/jishi-dev/jishi/core/merchant"
 	"github.com/uptrace/bun"
 )
 
@@ -110,27 +112,124 @@ func amountOK(n int64) bool { return n >= 0 && n <= MaxAmountFen }
 // NotFound for a shop that is not the tenant's, and Conflict
 // billing.error.already_posted when the order was posted before.
 func (s *Service) OrderPaid(ctx context.Context, tx bun.IDB, m OrderMoney) error {
+	return s.OrdersPaid(ctx, tx, []OrderMoney{m})
+}
+
+// OrdersPaid is OrderPaid for the orders of one checkout at once, in a
+// fixed number of statements: the shops and commission rates are read
+// once, and the orders, their lines, their entries (one per order) and the
+// postings are written as one statement each. With several orders, field
+// errors are named "orders.{i}.…".
+func (s *Service) OrdersPaid(ctx context.Context, tx bun.IDB, ms []OrderMoney) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	tenders := make([]Account, len(ms))
+	var shopIDs []string
+	for i, m := range ms {
+		prefix := ""
+		if len(ms) > 1 {
+			prefix = "orders." + strconv.Itoa(i) + "."
+		}
+		var err error
+		if tenders[i], err = checkOrderMoney(m, prefix); err != nil {
+			return err
+		}
+		if !slices.Contains(shopIDs, m.ShopID) {
+			shopIDs = append(shopIDs, m.ShopID)
+		}
+	}
+	n, err := db.Select(ctx, tx, (*merchant.Shop)(nil)).Where("s.id IN (?)", bun.List(shopIDs)).Count(ctx)
+	if err != nil {
+		return fmt.Errorf("look up shops: %w", err)
+	}
+	if int(n) != len(shopIDs) {
+		return errNotFound
+	}
+	books, err := loadRateBooks(ctx, tx, shopIDs)
+	if err != nil {
+		return err
+	}
+	tid := db.TenantID(ctx)
+	now := s.now().UTC()
+	var (
+		orders  []*ChargedOrder
+		lines   []*ChargedLine
+		entries []Entry
+	)
+	for i, m := range ms {
+		rates := books[m.ShopID]
+		o := &ChargedOrder{TenantID: tid, OrderRef: m.OrderID, OrderNumber: m.OrderNumber, ShopID: m.ShopID,
+			Tender: m.Tender, TenderKind: tenders[i].Kind, TenderOwner: tenders[i].Owner,
+			ShippingFen: m.ShippingFen, CreatedAt: now}
+		if m.ShippingFundedBy == FundedByPlatform {
+			o.ShippingPromoFen = m.ShippingDiscountFen
+		}
+		var net, promo, commission int64
+		for _, l := range m.Lines {
+			rate := rates.rate(l.CategoryID)
+			c := &ChargedLine{TenantID: tid, OrderRef: m.OrderID, LineRef: l.Ref, RateBP: rate,
+				NetFen: l.NetFen, PromoFen: l.PlatformDiscountFen, PaidFen: l.NetFen - l.PlatformDiscountFen,
+				CommissionFen: CommissionOn(l.NetFen, rate)}
+			if l.CategoryID != "" {
+				id := l.CategoryID
+				c.CategoryID = &id
+			}
+			o.Lines = append(o.Lines, c)
+			net += c.NetFen
+			promo += c.PromoFen
+			commission += c.CommissionFen
+		}
+		orders = append(orders, o)
+		lines = append(lines, o.Lines...)
+		paid := net - promo + m.ShippingFen
+		promo += o.ShippingPromoFen
+		entries = append(entries, Entry{
+			Kind: KindOrderPaid, Reference: orDefault(m.OrderNumber, m.OrderID), OrderRef: m.OrderID, ActorID: m.ActorID,
+			Lines: []Line{
+				{tenders[i], paid},
+				{Promotion, promo},
+				{ShopPayable(m.ShopID), -(net + m.ShippingFen + o.ShippingPromoFen - commission)},
+				{Commission, -commission},
+			},
+		})
+	}
+	if _, err := tx.NewInsert().Model(&orders).Exec(ctx); err != nil {
+		if db.IsUniqueViolation(err) {
+			return errPosted
+		}
+		return fmt.Errorf("record orders: %w", err)
+	}
+	if _, err := tx.NewInsert().Model(&lines).Exec(ctx); err != nil {
+		return fmt.Errorf("record order lines: %w", err)
+	}
+	return s.postAll(ctx, tx, entries, true)
+}
+
+// checkOrderMoney validates m and answers its tender account; field
+// errors are named with prefix.
+func checkOrderMoney(m OrderMoney, prefix string) (Account, error) {
 	var fe core.FieldErrors
-	checkRef(&fe, "order_id", m.OrderID, true)
-	checkRef(&fe, "order_number", m.OrderNumber, false)
+	checkRef(&fe, prefix+"order_id", m.OrderID, true)
+	checkRef(&fe, prefix+"order_number", m.OrderNumber, false)
 	if !validID(m.ShopID) {
-		fe.Add("shop_id", "field.invalid")
+		fe.Add(prefix+"shop_id", "field.invalid")
 	}
 	if m.ActorID != "" && !validID(m.ActorID) {
-		fe.Add("actor_id", "field.invalid")
+		fe.Add(prefix+"actor_id", "field.invalid")
 	}
 	tender, err := TenderAccount(m.Tender, m.ShopID, m.UserID)
 	if err != nil {
 		for k, v := range err.(*core.Error).Fields {
-			fe.Add(k, v)
+			fe.Add(prefix+k, v)
 		}
 	}
 	if len(m.Lines) == 0 || len(m.Lines) > MaxOrderLines {
-		fe.Add("lines", "billing.field.lines_count")
+		fe.Add(prefix+"lines", "billing.field.lines_count")
 	}
 	seen := map[string]bool{}
 	for i, l := range m.Lines {
-		p := "lines." + strconv.Itoa(i) + "."
+		p := prefix + "lines." + strconv.Itoa(i) + "."
 		checkRef(&fe, p+"ref", l.Ref, true)
 		if seen[l.Ref] {
 			fe.Add(p+"ref", "billing.field.duplicate_line")
@@ -147,69 +246,18 @@ func (s *Service) OrderPaid(ctx context.Context, tx bun.IDB, m OrderMoney) error
 		}
 	}
 	if !amountOK(m.ShippingFen) {
-		fe.Add("shipping_fen", "billing.field.amount_range")
+		fe.Add(prefix+"shipping_fen", "billing.field.amount_range")
 	}
 	if !amountOK(m.ShippingDiscountFen) {
-		fe.Add("shipping_discount_fen", "billing.field.amount_range")
+		fe.Add(prefix+"shipping_discount_fen", "billing.field.amount_range")
 	}
 	switch {
 	case m.ShippingDiscountFen > 0 && m.ShippingFundedBy != FundedByShop && m.ShippingFundedBy != FundedByPlatform:
-		fe.Add("shipping_funded_by", "billing.field.funded_by")
+		fe.Add(prefix+"shipping_funded_by", "billing.field.funded_by")
 	case m.ShippingDiscountFen == 0 && m.ShippingFundedBy != "" && m.ShippingFundedBy != FundedByShop && m.ShippingFundedBy != FundedByPlatform:
-		fe.Add("shipping_funded_by", "billing.field.funded_by")
+		fe.Add(prefix+"shipping_funded_by", "billing.field.funded_by")
 	}
-	if err := fe.Err(); err != nil {
-		return err
-	}
-	if _, err := loadShop(ctx, tx, m.ShopID); err != nil {
-		return err
-	}
-	rates, err := loadRates(ctx, tx, m.ShopID)
-	if err != nil {
-		return err
-	}
-	tid := db.TenantID(ctx)
-	o := &ChargedOrder{TenantID: tid, OrderRef: m.OrderID, OrderNumber: m.OrderNumber, ShopID: m.ShopID,
-		Tender: m.Tender, TenderKind: tender.Kind, TenderOwner: tender.Owner,
-		ShippingFen: m.ShippingFen, CreatedAt: s.now().UTC()}
-	if m.ShippingFundedBy == FundedByPlatform {
-		o.ShippingPromoFen = m.ShippingDiscountFen
-	}
-	var net, promo, commission int64
-	for _, l := range m.Lines {
-		rate := rates.rate(l.CategoryID)
-		c := &ChargedLine{TenantID: tid, OrderRef: m.OrderID, LineRef: l.Ref, RateBP: rate,
-			NetFen: l.NetFen, PromoFen: l.PlatformDiscountFen, PaidFen: l.NetFen - l.PlatformDiscountFen,
-			CommissionFen: CommissionOn(l.NetFen, rate)}
-		if l.CategoryID != "" {
-			id := l.CategoryID
-			c.CategoryID = &id
-		}
-		o.Lines = append(o.Lines, c)
-		net += c.NetFen
-		promo += c.PromoFen
-		commission += c.CommissionFen
-	}
-	if _, err := tx.NewInsert().Model(o).Exec(ctx); err != nil {
-		if db.IsUniqueViolation(err) {
-			return errPosted
-		}
-		return fmt.Errorf("record order %s: %w", m.OrderID, err)
-	}
-	if _, err := tx.NewInsert().Model(&o.Lines).Exec(ctx); err != nil {
-		return fmt.Errorf("record lines of order %s: %w", m.OrderID, err)
-	}
-	paid := net - promo + m.ShippingFen
-	promo += o.ShippingPromoFen
-	return s.postNonZero(ctx, tx, Entry{
-		Kind: KindOrderPaid, Reference: orDefault(m.OrderNumber, m.OrderID), OrderRef: m.OrderID, ActorID: m.ActorID,
-		Lines: []Line{
-			{tender, paid},
-			{Promotion, promo},
-			{ShopPayable(m.ShopID), -(net + m.ShippingFen + o.ShippingPromoFen - commission)},
-			{Commission, -commission},
-		},
-	})
+	return tender, fe.Err()
 }
 
 func orDefault(s, def string) string {

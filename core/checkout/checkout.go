@@ -16,12 +16,10 @@ package checkout
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jishi-dev/jishi/core"
 	"github.com/jishi-dev/jishi/core/catalog"
 	"github.com/jishi-dev/jishi/core/db"
@@ -146,7 +144,7 @@ func (s *Service) Quote(ctx context.Context, p *identity.Principal, in Input) (*
 
 // booker takes a shop's delivery at place (fulfil.Book: a slot's
 // capacity) and answers its price and promise.
-type booker func(sq *ShopQuote, req fulfil.Request, c fulfil.Choice) (*fulfil.Quote, error)
+type booker func(ctx context.Context, sq *ShopQuote, req fulfil.Request, c fulfil.Choice) (*fulfil.Quote, error)
 
 // quote builds the quote in idb. With book (place), every shop needs a
 // valid delivery choice, the contact fields are required, and each shop's
@@ -255,8 +253,16 @@ func (s *Service) quote(ctx context.Context, idb bun.IDB, userID string, in Inpu
 	}
 	now := s.now()
 	q.Complete = true
-	for _, sq := range q.Shops {
-		req := s.fulfilRequest(sq, in.RegionID)
+	reqs := make([]fulfil.Request, len(q.Shops))
+	for i, sq := range q.Shops {
+		reqs[i] = s.fulfilRequest(sq, in.RegionID)
+	}
+	ctx, err = s.Fulfil.Prefetch(ctx, idb, reqs)
+	if err != nil {
+		return nil, err
+	}
+	for i, sq := range q.Shops {
+		req := reqs[i]
 		var opts []fulfil.Option
 		if !strict {
 			var err error
@@ -278,7 +284,7 @@ func (s *Service) quote(ctx context.Context, idb bun.IDB, userID string, in Inpu
 		var dq *fulfil.Quote
 		var err error
 		if strict {
-			dq, err = book(sq, req, s.choice(in, c))
+			dq, err = book(ctx, sq, req, s.choice(in, c))
 		} else {
 			dq, err = s.Fulfil.Check(ctx, idb, req, s.choice(in, c), now)
 		}
@@ -366,12 +372,9 @@ func mapFieldErrors(fe *core.FieldErrors, err error, prefix string, strict bool)
 }
 
 func regionExists(ctx context.Context, idb bun.IDB, id string) (bool, error) {
-	if _, err := uuid.Parse(id); err != nil {
+	_, err := tenants.RegionByID(ctx, idb, id)
+	if core.IsNotFound(err) {
 		return false, nil
 	}
-	n, err := idb.NewSelect().Table("regions").Where("tenant_id = ? AND id = ?", db.TenantID(ctx), id).Count(ctx)
-	if err != nil {
-		return false, fmt.Errorf("region: %w", err)
-	}
-	return n > 0, nil
+	return err == nil, err
 }

@@ -130,7 +130,7 @@ func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, user
 	groupID := tenants.NewID()
 	// Delivery is booked (a slot's capacity taken) as the quote is made
 	// again, in this transaction.
-	book := func(sq *ShopQuote, req fulfil.Request, c fulfil.Choice) (*fulfil.Quote, error) {
+	book := func(ctx context.Context, sq *ShopQuote, req fulfil.Request, c fulfil.Choice) (*fulfil.Quote, error) {
 		return s.Fulfil.Book(ctx, tx, req, c, groupID+":"+sq.ShopID, now)
 	}
 	q, err := s.quote(ctx, tx, userID, in, book)
@@ -188,10 +188,7 @@ func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, user
 	}
 	paid := status == PaidNow || status == PaidDue
 	if paid {
-		if err := s.Orders.MarkPaid(ctx, tx, g.ID, status); err != nil {
-			return nil, err
-		}
-		if g, err = s.Orders.Group(ctx, tx, g.ID); err != nil {
+		if err := s.Orders.MarkGroupPaid(ctx, tx, g, status); err != nil {
 			return nil, err
 		}
 	}
@@ -218,25 +215,22 @@ func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, user
 	// so everything else is written first (all of it is undone when the
 	// stock is not there).
 	ttl := t.Settings.UnpaidCancelAfter() + 5*time.Minute
+	holds := make([]inventory.Hold, len(shops))
 	for i, sq := range shops {
-		var lines []inventory.Line
+		holds[i] = inventory.Hold{ID: reservations[i], Owner: "checkout:" + groupID, TTL: ttl}
 		for _, l := range sq.Lines {
-			lines = append(lines, inventory.Line{SKUID: l.SKUID, Qty: l.Qty, RegionID: q.RegionID})
+			holds[i].Lines = append(holds[i].Lines, inventory.Line{SKUID: l.SKUID, Qty: l.Qty, RegionID: q.RegionID})
 		}
-		if _, err := s.Inventory.ReserveWithID(ctx, tx, reservations[i], lines, "checkout:"+groupID, ttl); err != nil {
-			var oos *inventory.OutOfStockError
-			if errors.As(err, &oos) {
-				if n, err := s.Inventory.AvailableIn(ctx, tx, []string{oos.SKUID}, q.RegionID); err == nil && n[oos.SKUID] == 0 {
-					s.soldOut.mark(t.ID, q.RegionID, oos.SKUID, s.now())
-				}
-			}
-			return nil, s.lineError(q, err)
-		}
-		if paid {
-			if _, err := s.Inventory.Commit(ctx, tx, reservations[i]); err != nil {
-				return nil, err
+	}
+	// A paid (or pay-on-pickup) checkout sells the units at once.
+	if _, err := s.Inventory.ReserveAll(ctx, tx, holds, paid); err != nil {
+		var oos *inventory.OutOfStockError
+		if errors.As(err, &oos) {
+			if n, err := s.Inventory.AvailableIn(ctx, tx, []string{oos.SKUID}, q.RegionID); err == nil && n[oos.SKUID] == 0 {
+				s.soldOut.mark(t.ID, q.RegionID, oos.SKUID, s.now())
 			}
 		}
+		return nil, s.lineError(q, err)
 	}
 	return out, nil
 }

@@ -41,7 +41,7 @@ type delivery struct {
 // either).
 func (s *Service) prepare(ctx context.Context, idb bun.IDB, fe *core.FieldErrors, req Request) (*delivery, error) {
 	t := tenants.MustFromContext(ctx)
-	sh, err := loadShop(ctx, idb, strings.TrimSpace(req.ShopID))
+	sh, err := prefetchedShop(ctx, idb, strings.TrimSpace(req.ShopID))
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,11 @@ func (s *Service) prepare(ctx context.Context, idb bun.IDB, fe *core.FieldErrors
 			skus = append(skus, id)
 		}
 	}
-	if len(skus) > 0 && len(skus) <= MaxSKUs {
+	if known, ours := prefetchedSKUs(ctx, sh.ID, skus); known {
+		if !ours {
+			return nil, errNotFound
+		}
+	} else if len(skus) > 0 && len(skus) <= MaxSKUs {
 		n, err := db.Select(ctx, idb, (*skuRow)(nil)).Where("k.id IN (?)", bun.List(skus)).Where("k.shop_id = ?", sh.ID).Count(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("look up skus: %w", err)
@@ -73,7 +77,7 @@ func (s *Service) prepare(ctx context.Context, idb bun.IDB, fe *core.FieldErrors
 			return nil, errNotFound
 		}
 	}
-	set, err := loadSettings(ctx, idb, sh.ID)
+	set, err := prefetchedSettings(ctx, idb, sh.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -341,7 +345,7 @@ func choosePoint(ctx context.Context, idb bun.IDB, fe *core.FieldErrors, id stri
 		fe.Add("pickup_point_id", "field.required")
 		return nil, nil
 	}
-	pt, err := loadPoint(ctx, idb, id)
+	pt, err := prefetchedPoint(ctx, idb, id)
 	if core.IsNotFound(err) {
 		fe.Add("pickup_point_id", "fulfil.field.point_unknown")
 		return nil, nil
@@ -394,13 +398,6 @@ func (s *Service) Book(ctx context.Context, tx bun.IDB, req Request, c Choice, r
 	if err != nil {
 		return nil, err
 	}
-	exists, err := db.Select(ctx, tx, (*Booking)(nil)).Where("bk.ref = ?", ref).Where("bk.status = ?", BookingBooked).Exists(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("look up booking %s: %w", ref, err)
-	}
-	if exists {
-		return nil, core.Errorf(core.Conflict, "fulfil.error.already_booked")
-	}
 	at := now.UTC()
 	if ch.slot != nil {
 		res, err := db.Update(ctx, tx, (*Slot)(nil)).Set("booked = booked + 1").Set("updated_at = ?", at).
@@ -428,11 +425,14 @@ func (s *Service) Book(ctx context.Context, tx bun.IDB, req Request, c Choice, r
 	if q.PickupPointID != "" {
 		b.PickupPointID = &q.PickupPointID
 	}
-	if _, err := tx.NewInsert().Model(b).Exec(ctx); err != nil {
-		if db.IsUniqueViolation(err) {
-			return nil, core.Errorf(core.Conflict, "fulfil.error.already_booked")
-		}
+	// A ref booked already is a conflict; the slot's unit taken above is
+	// undone with the caller's transaction.
+	res, err := tx.NewInsert().Model(b).On("CONFLICT (tenant_id, ref) WHERE status = 'booked' DO NOTHING").Exec(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("record booking %s: %w", ref, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return nil, core.Errorf(core.Conflict, "fulfil.error.already_booked")
 	}
 	return q, nil
 }

@@ -31,29 +31,49 @@ func DefaultSettings(shopID string) *Settings {
 // loadSettings reads shop shopID's settings (DefaultSettings when it has
 // saved none).
 func loadSettings(ctx context.Context, idb bun.IDB, shopID string) (*Settings, error) {
-	row := new(shopDelivery)
-	err := db.Select(ctx, idb, row).Where("sd.shop_id = ?", shopID).Scan(ctx)
+	m, err := loadSettingsOf(ctx, idb, []string{shopID})
 	if err != nil {
-		if core.IsNotFound(db.NotFound(err, errNotFound)) {
-			return DefaultSettings(shopID), nil
-		}
-		return nil, fmt.Errorf("read delivery settings of shop %s: %w", shopID, err)
+		return nil, err
 	}
-	rules := []CourierRule{}
-	if err := db.Select(ctx, idb, &rules).Where("cr.shop_id = ?", shopID).Order("cr.region_id").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read courier rules of shop %s: %w", shopID, err)
-	}
-	at := row.UpdatedAt
-	return &Settings{
-		ShopID: shopID, Configured: true, UpdatedAt: &at,
-		Courier:   Courier{Enabled: row.CourierEnabled, BaseFen: row.CourierBaseFen, PerKgFen: row.CourierPerKgFen, Rules: rules},
-		Express:   Express{Enabled: row.ExpressEnabled, FeeFen: row.ExpressFeeFen},
-		Scheduled: Scheduled{Enabled: row.ScheduledEnabled, FeeFen: row.ScheduledFeeFen, Days: row.ScheduledDays},
-		Pickup:    Pickup{Enabled: row.PickupEnabled},
-	}, nil
+	return m[shopID], nil
 }
 
-// enabled reports whether method is on in st.
+// loadSettingsOf reads the settings of shops with two statements.
+func loadSettingsOf(ctx context.Context, idb bun.IDB, shops []string) (map[string]*Settings, error) {
+	var rows []*shopDelivery
+	if err := db.Select(ctx, idb, &rows).Where("sd.shop_id IN (?)", bun.List(shops)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read delivery settings: %w", err)
+	}
+	out := make(map[string]*Settings, len(shops))
+	for _, id := range shops {
+		out[id] = DefaultSettings(id)
+	}
+	if len(rows) == 0 {
+		return out, nil
+	}
+	var configured []string
+	for _, row := range rows {
+		at := row.UpdatedAt
+		out[row.ShopID] = &Settings{
+			ShopID: row.ShopID, Configured: true, UpdatedAt: &at,
+			Courier:   Courier{Enabled: row.CourierEnabled, BaseFen: row.CourierBaseFen, PerKgFen: row.CourierPerKgFen, Rules: []CourierRule{}},
+			Express:   Express{Enabled: row.ExpressEnabled, FeeFen: row.ExpressFeeFen},
+			Scheduled: Scheduled{Enabled: row.ScheduledEnabled, FeeFen: row.ScheduledFeeFen, Days: row.ScheduledDays},
+			Pickup:    Pickup{Enabled: row.PickupEnabled},
+		}
+		configured = append(configured, row.ShopID)
+	}
+	var rules []CourierRule
+	if err := db.Select(ctx, idb, &rules).Where("cr.shop_id IN (?)", bun.List(configured)).Order("cr.shop_id", "cr.region_id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read courier rules: %w", err)
+	}
+	for _, r := range rules {
+		st := out[r.ShopID]
+		st.Courier.Rules = append(st.Courier.Rules, r)
+	}
+	return out, nil
+}
+
 func (st *Settings) enabled(method string) bool {
 	switch method {
 	case MethodCourier:

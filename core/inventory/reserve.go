@@ -14,6 +14,7 @@ import (
 	"github.com/jishi-dev/jishi/core/db"
 	"github.com/jishi-dev/jishi/tenants"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 )
 
 // OutOfStockError is the cause inside the Conflict
@@ -115,11 +116,10 @@ type Line struct {
 // run at PostgreSQL's default READ COMMITTED: the reservation stands or
 // falls with the caller's own rows.
 //
-// Each lot is taken with a conditional UPDATE (reserved + n where on_hand
-// - reserved >= n); a lot that another transaction emptied meanwhile is
-// read again, so concurrent reservations never oversell. Lines are taken
-// in SKU order and lots in FIFO order, so two reservations lock lots in
-// the same order.
+// The sellable lots of the lines' SKUs are locked first, in id order (so
+// two reservations never wait on each other in a cycle), read as they are
+// once locked, allocated in FIFO order and taken in one conditional
+// UPDATE; concurrent reservations therefore never oversell.
 //
 // Returns Conflict inventory.error.out_of_stock (wrapping an
 // *OutOfStockError naming the SKU) when a line cannot be met — tx then holds partial work and
@@ -134,57 +134,110 @@ func (s *Service) Reserve(ctx context.Context, tx bun.IDB, lines []Line, owner s
 // checkout writes its orders, which name their reservations, before it
 // takes the stock, so that the lots stay locked as briefly as possible).
 func (s *Service) ReserveWithID(ctx context.Context, tx bun.IDB, id string, lines []Line, owner string, ttl time.Duration) (*Reservation, error) {
+	rs, err := s.ReserveAll(ctx, tx, []Hold{{ID: id, Lines: lines, Owner: owner, TTL: ttl}}, false)
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}
+
+// Hold is one reservation of a ReserveAll: its id (chosen by the caller),
+// lines, owner and time to live.
+type Hold struct {
+	ID    string
+	Lines []Line
+	Owner string
+	TTL   time.Duration
+}
+
+// holdKey is one SKU wanted from the warehouses serving one region.
+type holdKey struct{ sku, region string }
+
+// checkHold validates h and answers its SKU × region keys in order with
+// the units wanted of each. Field errors are prefixed with prefix.
+func checkHold(h Hold, prefix string) ([]holdKey, map[holdKey]int, error) {
 	var fe core.FieldErrors
-	if !validID(id) {
-		fe.Add("id", "field.invalid")
+	if !validID(h.ID) {
+		fe.Add(prefix+"id", "field.invalid")
 	}
-	if len(lines) == 0 || len(lines) > MaxLines {
-		fe.Add("lines", "inventory.field.lines_count")
+	if len(h.Lines) == 0 || len(h.Lines) > MaxLines {
+		fe.Add(prefix+"lines", "inventory.field.lines_count")
 	}
-	owner = strings.TrimSpace(owner)
+	owner := strings.TrimSpace(h.Owner)
 	if owner == "" {
-		fe.Add("owner", "field.required")
+		fe.Add(prefix+"owner", "field.required")
 	} else if len([]rune(owner)) > OwnerMax {
-		fe.Add("owner", "field.too_long")
+		fe.Add(prefix+"owner", "field.too_long")
 	}
-	if ttl < time.Second || ttl > MaxTTL {
-		fe.Add("ttl", "inventory.field.ttl_range")
+	if h.TTL < time.Second || h.TTL > MaxTTL {
+		fe.Add(prefix+"ttl", "inventory.field.ttl_range")
 	}
-	type key struct{ sku, region string }
-	want := map[key]int{}
-	var keys []key
-	for i, ln := range lines {
+	want := map[holdKey]int{}
+	var keys []holdKey
+	for i, ln := range h.Lines {
 		if ln.Qty < 1 || ln.Qty > MaxQuantity {
-			fe.Add("lines."+strconv.Itoa(i)+".qty", "inventory.field.quantity_range")
+			fe.Add(prefix+"lines."+strconv.Itoa(i)+".qty", "inventory.field.quantity_range")
 			continue
 		}
-		k := key{strings.TrimSpace(ln.SKUID), strings.TrimSpace(ln.RegionID)}
+		k := holdKey{strings.TrimSpace(ln.SKUID), strings.TrimSpace(ln.RegionID)}
 		if _, ok := want[k]; !ok {
 			keys = append(keys, k)
 		}
 		want[k] += ln.Qty
 		if want[k] > MaxQuantity {
-			fe.Add("lines."+strconv.Itoa(i)+".qty", "inventory.field.quantity_range")
+			fe.Add(prefix+"lines."+strconv.Itoa(i)+".qty", "inventory.field.quantity_range")
 		}
 	}
 	if err := fe.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	slices.SortFunc(keys, func(a, b key) int {
+	for _, k := range keys {
+		if !validID(k.sku) || (k.region != "" && !validID(k.region)) {
+			return nil, nil, errNotFound
+		}
+	}
+	slices.SortFunc(keys, func(a, b holdKey) int {
 		if c := strings.Compare(a.sku, b.sku); c != 0 {
 			return c
 		}
 		return strings.Compare(a.region, b.region)
 	})
-	skuIDs := []string{}
-	for _, k := range keys {
-		if !validID(k.sku) || (k.region != "" && !validID(k.region)) {
-			return nil, errNotFound
+	return keys, want, nil
+}
+
+// ReserveAll makes the reservations holds in tx at once, as Reserve makes
+// one, in a fixed number of statements whatever the number of holds and
+// lines: the SKUs are read once, the lots of all of them locked and read
+// once, every lot taken in one UPDATE, and the reservations, allocations
+// and movements written as one statement each. With commit, the units are
+// sold at once (on_hand drops; the reservations are recorded committed,
+// with the reserve and commit movements), as Commit would do after it.
+//
+// Errors as Reserve's; with several holds, field errors are named
+// "holds.{i}.…".
+func (s *Service) ReserveAll(ctx context.Context, tx bun.IDB, holds []Hold, commit bool) ([]*Reservation, error) {
+	if len(holds) == 0 {
+		return nil, nil
+	}
+	keys := make([][]holdKey, len(holds))
+	wants := make([]map[holdKey]int, len(holds))
+	var skuIDs []string
+	for i, h := range holds {
+		prefix := ""
+		if len(holds) > 1 {
+			prefix = "holds." + strconv.Itoa(i) + "."
 		}
-		if !slices.Contains(skuIDs, k.sku) {
-			skuIDs = append(skuIDs, k.sku)
+		var err error
+		if keys[i], wants[i], err = checkHold(h, prefix); err != nil {
+			return nil, err
+		}
+		for _, k := range keys[i] {
+			if !slices.Contains(skuIDs, k.sku) {
+				skuIDs = append(skuIDs, k.sku)
+			}
 		}
 	}
+	slices.Sort(skuIDs)
 	var skus []*sku
 	if err := db.Select(ctx, tx, &skus).Where("k.id IN (?)", bun.List(skuIDs)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("look up skus: %w", err)
@@ -192,121 +245,217 @@ func (s *Service) ReserveWithID(ctx context.Context, tx bun.IDB, id string, line
 	if len(skus) != len(skuIDs) {
 		return nil, errNotFound
 	}
+	var products []string
 	for _, k := range skus {
 		if k.Status != skuActive {
 			return nil, core.Errorf(core.Conflict, "inventory.error.sku_archived")
 		}
+		if !slices.Contains(products, k.ProductID) {
+			products = append(products, k.ProductID)
+		}
 	}
+	slices.Sort(products)
 
 	now := s.now().UTC()
 	today := s.today(ctx)
-	r := &Reservation{TenantID: db.TenantID(ctx), ID: id, Owner: owner, Status: ReservationActive,
-		ExpiresAt: now.Add(ttl), CreatedAt: now, Allocations: []*Allocation{}}
-	if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("create reservation: %w", err)
+	lots, err := s.lockLots(ctx, tx, skuIDs, keys, today)
+	if err != nil {
+		return nil, err
 	}
-	held := map[string]*Allocation{} // by lot
-	var touched []*Lot
-	for _, k := range keys {
-		var regions []string
-		if k.region != "" {
-			var err error
-			if regions, err = servingRegions(ctx, tx, k.region); err != nil {
-				return nil, err
+	// Allocate in Go over the locked lots, hold by hold, key by key.
+	var (
+		out   []*Reservation
+		take  = map[string]int{} // units per lot over all holds
+		order []string           // lots in the order first taken
+		ms    []*Movement
+	)
+	byID := map[string]*lockedLot{}
+	for _, l := range lots {
+		byID[l.ID] = l
+	}
+	for i, h := range holds {
+		r := &Reservation{TenantID: db.TenantID(ctx), ID: h.ID, Owner: strings.TrimSpace(h.Owner), Status: ReservationActive,
+			ExpiresAt: now.Add(h.TTL), CreatedAt: now, Allocations: []*Allocation{}}
+		if commit {
+			r.Status, r.ResolvedAt = ReservationCommitted, &now
+		}
+		held := map[string]*Allocation{}
+		for _, k := range keys[i] {
+			need := wants[i][k]
+			for _, l := range lots {
+				if need == 0 {
+					break
+				}
+				if l.SKUID != k.sku || (k.region != "" && !l.serves[k.region]) {
+					continue
+				}
+				n := min(need, l.OnHand-l.Reserved)
+				if n <= 0 {
+					continue
+				}
+				l.Reserved += n
+				need -= n
+				if _, ok := take[l.ID]; !ok {
+					order = append(order, l.ID)
+				}
+				take[l.ID] += n
+				a := held[l.ID]
+				if a == nil {
+					a = &Allocation{TenantID: r.TenantID, ReservationID: r.ID, LotID: l.ID, SKUID: k.sku}
+					held[l.ID] = a
+					r.Allocations = append(r.Allocations, a)
+				}
+				a.Qty += n
+			}
+			if need > 0 {
+				return nil, errOutOfStock(k.sku)
 			}
 		}
-		got, err := s.allocate(ctx, tx, k.sku, want[k], regions, today, now)
-		if err != nil {
-			return nil, err
-		}
-		for _, g := range got {
-			a := held[g.lot.ID]
-			if a == nil {
-				a = &Allocation{TenantID: r.TenantID, ReservationID: r.ID, LotID: g.lot.ID, SKUID: k.sku}
-				held[g.lot.ID] = a
-				r.Allocations = append(r.Allocations, a)
-				touched = append(touched, g.lot)
+		ref := reference(r)
+		for _, a := range r.Allocations {
+			l := byID[a.LotID]
+			ms = append(ms, newMovement(ctx, &l.Lot, MoveReserve, 0, a.Qty, "", "", ref, nil, now))
+			if commit {
+				ms = append(ms, newMovement(ctx, &l.Lot, MoveCommit, -a.Qty, -a.Qty, "", "", ref, nil, now))
 			}
-			a.Qty += g.qty
 		}
+		out = append(out, r)
 	}
-	if len(r.Allocations) > 0 {
-		if _, err := tx.NewInsert().Model(&r.Allocations).Exec(ctx); err != nil {
-			return nil, fmt.Errorf("record allocations of reservation %s: %w", r.ID, err)
-		}
+	if err := s.takeLots(ctx, tx, take, order, commit, today, now); err != nil {
+		return nil, err
 	}
-	ref := reference(r)
-	var ms []*Movement
-	for _, l := range touched {
-		ms = append(ms, newMovement(ctx, l, MoveReserve, 0, held[l.ID].Qty, "", "", ref, nil, now))
+	if _, err := tx.NewInsert().Model(&out).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("create reservations: %w", err)
+	}
+	var allocs []*Allocation
+	for _, r := range out {
+		allocs = append(allocs, r.Allocations...)
+	}
+	if _, err := tx.NewInsert().Model(&allocs).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("record allocations: %w", err)
 	}
 	if err := insertMovements(ctx, tx, ms); err != nil {
 		return nil, err
 	}
-	if err := s.reportTaken(ctx, tx, skuIDs); err != nil {
+	if err := s.reportProductsTaken(ctx, tx, products); err != nil {
 		return nil, err
 	}
-	return r, nil
+	return out, nil
 }
 
 // reference is what movements of r name: its id and owner.
 func reference(r *Reservation) string { return "reservation:" + r.ID + " " + r.Owner }
 
-type taken struct {
-	lot *Lot
-	qty int
+// lockedLot is a lot as a reservation sees it: its stock and which of the
+// asked regions its warehouse serves.
+type lockedLot struct {
+	Lot
+	serves map[string]bool
 }
 
-// allocate reserves qty units of skuID over its sellable lots in FIFO
-// order, each with a conditional UPDATE. A lot whose update finds fewer
-// units than read (another transaction took them) is read again and
-// retried with what is left, before moving on, so lots are always locked
-// in FIFO order.
-func (s *Service) allocate(ctx context.Context, tx bun.IDB, skuID string, qty int, regions []string, today Date, now time.Time) ([]taken, error) {
+// lockLots reads the sellable lots of skuIDs with stock left, locked (FOR
+// UPDATE on PostgreSQL, taken in id order; SQLite has one writer), in FIFO
+// order, with the regions of keys each one's warehouse serves.
+func (s *Service) lockLots(ctx context.Context, tx bun.IDB, skuIDs []string, keys [][]holdKey, today Date) ([]*lockedLot, error) {
+	// The warehouses serving each region asked for (a region and its city).
+	var regions []string
+	anywhere := false
+	for _, ks := range keys {
+		for _, k := range ks {
+			if k.region == "" {
+				anywhere = true
+			} else if !slices.Contains(regions, k.region) {
+				regions = append(regions, k.region)
+			}
+		}
+	}
+	serving := map[string]map[string]bool{} // warehouse → regions asked for that it serves
+	var whs []string
+	for _, id := range regions {
+		rs, err := servingRegions(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		var ws []string
+		if err := db.Select(ctx, tx, (*warehouseRegion)(nil)).Column("wr.warehouse_id").
+			Where("wr.region_id IN (?)", bun.List(rs)).Scan(ctx, &ws); err != nil {
+			return nil, fmt.Errorf("warehouses serving region %s: %w", id, err)
+		}
+		for _, w := range ws {
+			if serving[w] == nil {
+				serving[w] = map[string]bool{}
+				whs = append(whs, w)
+			}
+			serving[w][id] = true
+		}
+	}
+	if !anywhere && len(whs) == 0 {
+		return nil, nil // no warehouse serves the regions: nothing to sell
+	}
 	var lots []*Lot
-	q := db.Select(ctx, tx, &lots).Column("l.id", "l.sku_id", "l.warehouse_id", "l.on_hand", "l.reserved").
-		Where("l.sku_id = ?", skuID).Where("l.on_hand > l.reserved").Order(fifoOrder...)
-	if err := sellable(ctx, tx, q, regions, today).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read lots of sku %s: %w", skuID, err)
+	q := db.Select(ctx, tx, &lots).Column("l.id", "l.sku_id", "l.warehouse_id", "l.on_hand", "l.reserved",
+		"l.received_on", "l.best_before", "l.created_at").
+		Where("l.sku_id IN (?)", bun.List(skuIDs)).Where("l.on_hand > l.reserved").Where("l.best_before >= ?", today)
+	if !anywhere {
+		q = q.Where("l.warehouse_id IN (?)", bun.List(whs))
 	}
-	var out []taken
-	need := qty
-	for _, l := range lots {
-		free := l.OnHand - l.Reserved
-		for need > 0 && free > 0 {
-			n := min(need, free)
-			res, err := db.Update(ctx, tx, (*Lot)(nil)).
-				Set("reserved = reserved + ?", n).Set("updated_at = ?", now).
-				Where("l.id = ?", l.ID).Where("l.on_hand - l.reserved >= ?", n).Where("l.best_before >= ?", today).
-				Exec(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("reserve lot %s: %w", l.ID, err)
-			}
-			if k, _ := res.RowsAffected(); k == 1 {
-				out = append(out, taken{l, n})
-				need -= n
-				free -= n
-				continue
-			}
-			// Someone else took units of this lot: read what is left.
-			free = 0
-			err = db.Select(ctx, tx, (*Lot)(nil)).ColumnExpr("l.on_hand - l.reserved").
-				Where("l.id = ?", l.ID).Where("l.best_before >= ?", today).Scan(ctx, &free)
-			if err != nil && !isNoRows(err) {
-				return nil, fmt.Errorf("read lot %s: %w", l.ID, err)
-			}
-		}
-		if need == 0 {
-			break
-		}
+	if tx.Dialect().Name() == dialect.PG {
+		q = q.Order("l.id").For("UPDATE")
 	}
-	if need > 0 {
-		return nil, errOutOfStock(skuID)
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("lock lots: %w", err)
+	}
+	slices.SortFunc(lots, func(a, b *Lot) int {
+		if c := strings.Compare(string(a.ReceivedOn), string(b.ReceivedOn)); c != 0 {
+			return c
+		}
+		if c := strings.Compare(string(a.BestBefore), string(b.BestBefore)); c != 0 {
+			return c
+		}
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	out := make([]*lockedLot, len(lots))
+	for i, l := range lots {
+		out[i] = &lockedLot{Lot: *l, serves: serving[l.WarehouseID]}
 	}
 	return out, nil
 }
 
-func isNoRows(err error) bool { return db.NotFound(err, errNotFound) == errNotFound }
+// takeLots takes take[lot] units of each lot (ids in order) in one UPDATE:
+// reserved rises, or with commit on_hand drops. The lots are locked, so
+// the condition (enough left, not expired) holds; it stays as a guard.
+func (s *Service) takeLots(ctx context.Context, tx bun.IDB, take map[string]int, ids []string, commit bool, today Date, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	var cases strings.Builder
+	args := make([]any, 0, 2*len(ids))
+	cases.WriteString("CASE l.id")
+	for _, id := range ids {
+		cases.WriteString(" WHEN ? THEN ?")
+		args = append(args, id, take[id])
+	}
+	cases.WriteString(" END")
+	n := bun.SafeQuery(cases.String(), args...)
+	u := db.Update(ctx, tx, (*Lot)(nil)).Set("updated_at = ?", now).
+		Where("l.id IN (?)", bun.List(ids)).Where("l.on_hand - l.reserved >= ?", n).Where("l.best_before >= ?", today)
+	if commit {
+		u = u.Set("on_hand = on_hand - ?", n)
+	} else {
+		u = u.Set("reserved = reserved + ?", n)
+	}
+	res, err := u.Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("take lots: %w", err)
+	}
+	if k, _ := res.RowsAffected(); int(k) != len(ids) {
+		return fmt.Errorf("take lots: %d of %d lots had the units they were read with", k, len(ids))
+	}
+	return nil
+}
 
 // loadReservation reads reservation id with its allocations.
 func loadReservation(ctx context.Context, tx bun.IDB, id string) (*Reservation, error) {

@@ -90,8 +90,8 @@ func (s *Service) report(ctx context.Context, tx bun.IDB, w *stockWatch) error {
 	return nil
 }
 
-// reportTaken reports the products of skuIDs that a reservation (which
-// only takes units) left without a sellable unit. The common case — still
+// reportProductsTaken reports which of products (in id order), whose SKUs
+// a reservation took units of, it left without a sellable unit. The common case — still
 // in stock — reads without locking, so checkouts of one product do not
 // queue behind each other on its row; only when a product runs out are
 // its rows locked as watchStock does, and the flag set from a fresh read.
@@ -99,17 +99,11 @@ func (s *Service) report(ctx context.Context, tx bun.IDB, w *stockWatch) error {
 // may each still see the other's units and leave the flag set; the next
 // change to that product's stock, or the sweeper's daily pass, sets it
 // right (checkout itself never relies on the flag).
-func (s *Service) reportTaken(ctx context.Context, tx bun.IDB, skuIDs []string) error {
-	if len(s.onStock) == 0 || len(skuIDs) == 0 {
+func (s *Service) reportProductsTaken(ctx context.Context, tx bun.IDB, products []string) error {
+	if len(s.onStock) == 0 || len(products) == 0 {
 		return nil
 	}
 	tenant := db.TenantID(ctx)
-	var products []string
-	err := tx.NewRaw("SELECT DISTINCT k.product_id FROM skus AS k WHERE k.tenant_id = ? AND k.id IN (?) ORDER BY k.product_id",
-		tenant, bun.List(skuIDs)).Scan(ctx, &products)
-	if err != nil {
-		return fmt.Errorf("read products of skus: %w", err)
-	}
 	after, err := s.productsInStock(ctx, tx, products)
 	if err != nil {
 		return err

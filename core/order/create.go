@@ -3,6 +3,8 @@ package order
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -301,26 +303,34 @@ func (s *Service) Create(ctx context.Context, tx bun.IDB, in GroupInput) (*Group
 		orders = append(orders, o)
 	}
 
-	err = s.withUniqueNumber(ctx, tx, t, "G", func(n string) error {
-		g.Number = n
-		_, err := tx.NewInsert().Model(g).Exec(ctx)
-		return err
+	// The group and its orders in one savepoint: a number taken already
+	// (unlikely) draws new numbers for all of them.
+	err = s.withUniqueNumber(ctx, tx, func() error {
+		if g.Number, err = s.newNumber(t, "G"); err != nil {
+			return err
+		}
+		taken := map[string]bool{}
+		for _, o := range orders {
+			for o.Number == "" || taken[o.Number] {
+				if o.Number, err = s.newNumber(t, ""); err != nil {
+					return err
+				}
+			}
+			taken[o.Number] = true
+		}
+		if _, err := tx.NewInsert().Model(g).Exec(ctx); err != nil {
+			if db.IsUniqueViolation(err) && !strings.Contains(err.Error(), "number") {
+				return &core.Error{Code: core.Conflict, Message: "order.error.replay", Err: err}
+			}
+			return mapFK(err, "create checkout group")
+		}
+		if _, err := tx.NewInsert().Model(&orders).Exec(ctx); err != nil {
+			return mapFK(err, "create orders")
+		}
+		return nil
 	})
 	if err != nil {
-		if db.IsUniqueViolation(err) {
-			return nil, &core.Error{Code: core.Conflict, Message: "order.error.replay", Err: err}
-		}
-		return nil, mapFK(err, "create checkout group")
-	}
-	for _, o := range orders {
-		err := s.withUniqueNumber(ctx, tx, t, "", func(n string) error {
-			o.Number = n
-			_, err := tx.NewInsert().Model(o).Exec(ctx)
-			return err
-		})
-		if err != nil {
-			return nil, mapFK(err, "create order")
-		}
+		return nil, err
 	}
 	if _, err := tx.NewInsert().Model(&lines).Exec(ctx); err != nil {
 		return nil, mapFK(err, "create order lines")
@@ -331,10 +341,12 @@ func (s *Service) Create(ctx context.Context, tx bun.IDB, in GroupInput) (*Group
 		}
 	}
 	shopper := Actor{UserID: &in.UserID, Role: RoleShopper}
-	for _, o := range orders {
-		if err := s.event(ctx, tx, o.ID, "", StatusPendingPayment, shopper, "", now); err != nil {
-			return nil, err
-		}
+	events := make([]*Event, len(orders))
+	for i, o := range orders {
+		events[i] = newEvent(ctx, o.ID, "", StatusPendingPayment, shopper, "", now)
+	}
+	if err := insertEvents(ctx, tx, events); err != nil {
+		return nil, err
 	}
 	g.Orders = orders
 	return g, nil
@@ -372,20 +384,16 @@ func (s *Service) newNumber(t *tenants.Tenant, prefix string) (string, error) {
 	return prefix + s.now().In(t.Location()).Format("060102") + d, nil
 }
 
-// withUniqueNumber runs insert with fresh numbers until one is not taken.
-// Each attempt runs in a savepoint, so a unique violation (which aborts a
-// PostgreSQL transaction) is rolled back alone. An insert failing for
-// another reason returns that error.
-func (s *Service) withUniqueNumber(ctx context.Context, tx bun.IDB, t *tenants.Tenant, prefix string, insert func(string) error) error {
+// withUniqueNumber runs insert (which draws its numbers) until no number
+// it drew was taken. Each attempt runs in a savepoint, so a unique
+// violation (which aborts a PostgreSQL transaction) is rolled back alone.
+// An insert failing for another reason returns that error.
+func (s *Service) withUniqueNumber(ctx context.Context, tx bun.IDB, insert func() error) error {
 	for attempt := 0; ; attempt++ {
-		n, err := s.newNumber(t, prefix)
-		if err != nil {
-			return err
-		}
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT order_number"); err != nil {
 			return fmt.Errorf("savepoint: %w", err)
 		}
-		err = insert(n)
+		err := insert()
 		if err == nil {
 			_, err = tx.ExecContext(ctx, "RELEASE SAVEPOINT order_number")
 			return err
@@ -458,52 +466,82 @@ func (s *Service) StoreResponse(ctx context.Context, tx bun.IDB, id, response st
 // Conflict when no order of the group awaits payment any more (cancelled
 // by the sweep meanwhile).
 func (s *Service) MarkPaid(ctx context.Context, tx bun.IDB, id, paymentStatus string) error {
-	if paymentStatus != PaymentPaid && paymentStatus != PaymentDue {
+	if err := checkPaymentStatus(paymentStatus); err != nil {
+		return err
+	}
+	g, err := s.Group(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	return s.MarkGroupPaid(ctx, tx, g, paymentStatus)
+}
+
+func checkPaymentStatus(st string) error {
+	if st != PaymentPaid && st != PaymentDue {
 		var fe core.FieldErrors
 		fe.Add("payment_status", "field.invalid")
 		return fe.Err()
 	}
-	g, err := s.Group(ctx, tx, id)
-	if err != nil {
+	return nil
+}
+
+// MarkGroupPaid is MarkPaid for group g as the caller holds it (checkout,
+// which just created it): g and its orders are updated in place, so the
+// caller need not read them again.
+func (s *Service) MarkGroupPaid(ctx context.Context, tx bun.IDB, g *Group, paymentStatus string) error {
+	if err := checkPaymentStatus(paymentStatus); err != nil {
 		return err
 	}
 	if g.Status == GroupPaid {
 		return nil
 	}
 	now := s.now().UTC()
-	paid := 0
+	var paid []string
+	err := db.Update(ctx, tx, (*Order)(nil)).Set("status = ?", StatusPaid).
+		Set("payment_status = ?", paymentStatus).Set("paid_at = ?", now).Set("updated_at = ?", now).
+		Where("o.group_id = ?", g.ID).Where("o.status = ?", StatusPendingPayment).Returning("id").Scan(ctx, &paid)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("mark orders of group %s paid: %w", g.ID, err)
+	}
+	if len(paid) == 0 {
+		return core.Errorf(core.Conflict, "order.error.not_awaiting_payment")
+	}
+	var events []*Event
 	for _, o := range g.Orders {
-		res, err := db.Update(ctx, tx, (*Order)(nil)).Set("status = ?", StatusPaid).
-			Set("payment_status = ?", paymentStatus).Set("paid_at = ?", now).Set("updated_at = ?", now).
-			Where("o.id = ?", o.ID).Where("o.status = ?", StatusPendingPayment).Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("mark order %s paid: %w", o.ID, err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			continue
-		}
-		paid++
-		if err := s.event(ctx, tx, o.ID, StatusPendingPayment, StatusPaid, System, paymentStatus, now); err != nil {
-			return err
+		if slices.Contains(paid, o.ID) {
+			o.Status, o.PaymentStatus, o.PaidAt, o.UpdatedAt = StatusPaid, paymentStatus, &now, now
+			events = append(events, newEvent(ctx, o.ID, StatusPendingPayment, StatusPaid, System, paymentStatus, now))
 		}
 	}
-	if paid == 0 {
-		return core.Errorf(core.Conflict, "order.error.not_awaiting_payment")
+	if err := insertEvents(ctx, tx, events); err != nil {
+		return err
 	}
 	_, err = db.Update(ctx, tx, (*Group)(nil)).Set("status = ?", GroupPaid).Set("updated_at = ?", now).
 		Where("g.id = ?", g.ID).Where("g.status = ?", GroupPendingPayment).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("mark group %s paid: %w", g.ID, err)
 	}
+	g.Status, g.UpdatedAt = GroupPaid, now
+	return nil
+}
+
+func newEvent(ctx context.Context, orderID, from, to string, a Actor, note string, at time.Time) *Event {
+	return &Event{TenantID: db.TenantID(ctx), ID: tenants.NewID(), OrderID: orderID, From: from, To: to,
+		ActorID: a.UserID, ActorRole: a.Role, Note: note, At: at}
+}
+
+// insertEvents records events in one statement.
+func insertEvents(ctx context.Context, tx bun.IDB, events []*Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if _, err := tx.NewInsert().Model(&events).Exec(ctx); err != nil {
+		return fmt.Errorf("record events of order %s: %w", events[0].OrderID, err)
+	}
 	return nil
 }
 
 // event records a transition of order orderID.
 func (s *Service) event(ctx context.Context, tx bun.IDB, orderID, from, to string, a Actor, note string, at time.Time) error {
-	e := &Event{TenantID: db.TenantID(ctx), ID: tenants.NewID(), OrderID: orderID, From: from, To: to,
-		ActorID: a.UserID, ActorRole: a.Role, Note: note, At: at}
-	if _, err := tx.NewInsert().Model(e).Exec(ctx); err != nil {
-		return fmt.Errorf("record event of order %s: %w", orderID, err)
-	}
-	return nil
+	return insertEvents(ctx, tx, []*Event{newEvent(ctx, orderID, from, to, a, note, at)})
 }
