@@ -80,19 +80,24 @@ func (s *Service) Place(ctx context.Context, p *identity.Principal, key string, 
 		return nil, err
 	}
 	hash := in.Hash()
-	if out, err := s.replay(ctx, p.UserID, key, hash); err == nil || !core.IsNotFound(err) {
-		return out, err
-	}
-	// A SKU found sold out a moment ago: answer at once (flash sales).
+	// A SKU found sold out a moment ago (flash sales): unless this is a
+	// replay, answer at once.
 	for i, l := range in.Lines {
 		if s.soldOut.has(t.ID, in.RegionID, l.SKUID, s.now()) {
+			if out, err := s.replay(ctx, p.UserID, key, hash); err == nil || !core.IsNotFound(err) {
+				return out, err
+			}
 			return nil, &core.Error{Code: core.Conflict, Message: "checkout.error.out_of_stock",
 				Fields: map[string]string{"lines." + itoa(i) + ".qty": "checkout.field.out_of_stock"}}
 		}
 	}
 	var out *Placed
 	err = s.DB.RunInTx(ctx, func(ctx context.Context, tx bun.IDB) error {
+		// A replay answers the stored answer, from this transaction.
 		var err error
+		if out, err = s.replayIn(ctx, tx, p.UserID, key, hash); err == nil || !core.IsNotFound(err) {
+			return err
+		}
 		out, err = s.place(ctx, tx, t, p.UserID, key, hash, in)
 		return err
 	})
@@ -107,22 +112,28 @@ func (s *Service) Place(ctx context.Context, p *identity.Principal, key string, 
 // when there is none.
 func (s *Service) replay(ctx context.Context, userID, key, hash string) (*Placed, error) {
 	var out *Placed
-	err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
-		g, err := s.Orders.FindByKey(ctx, tx, userID, key)
-		if err != nil {
-			return err
-		}
-		if g.RequestHash != hash {
-			return core.Errorf(core.Conflict, "checkout.error.key_reused")
-		}
-		out = new(Placed)
-		if err := json.Unmarshal([]byte(g.Response), out); err != nil {
-			return err
-		}
-		out.Replayed = true
-		return nil
+	err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) (err error) {
+		out, err = s.replayIn(ctx, tx, userID, key, hash)
+		return err
 	})
 	return out, err
+}
+
+// replayIn is replay in idb.
+func (s *Service) replayIn(ctx context.Context, idb bun.IDB, userID, key, hash string) (*Placed, error) {
+	g, err := s.Orders.FindByKey(ctx, idb, userID, key)
+	if err != nil {
+		return nil, err
+	}
+	if g.RequestHash != hash {
+		return nil, core.Errorf(core.Conflict, "checkout.error.key_reused")
+	}
+	out := new(Placed)
+	if err := json.Unmarshal([]byte(g.Response), out); err != nil {
+		return nil, err
+	}
+	out.Replayed = true
+	return out, nil
 }
 
 func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, userID, key, hash string, in Input) (*Placed, error) {

@@ -408,9 +408,9 @@ func (s *Service) withUniqueNumber(ctx context.Context, tx bun.IDB, insert func(
 }
 
 // FindByKey returns the checkout group user userID placed with
-// idempotency key key, with its orders and their lines, for replay: the
-// caller compares RequestHash and answers Response. Returns NotFound when
-// there is none.
+// idempotency key key — the group alone, without its orders — for
+// replay: the caller compares RequestHash and answers Response. Returns
+// NotFound when there is none.
 func (s *Service) FindByKey(ctx context.Context, idb bun.IDB, userID, key string) (*Group, error) {
 	if !validID(userID) || key == "" {
 		return nil, errNotFound
@@ -420,7 +420,7 @@ func (s *Service) FindByKey(ctx context.Context, idb bun.IDB, userID, key string
 	if err != nil {
 		return nil, db.NotFound(err, errNotFound)
 	}
-	return g, s.groupOrders(ctx, idb, g)
+	return g, nil
 }
 
 // Group returns checkout group id with its orders and their lines.
