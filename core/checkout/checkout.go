@@ -53,12 +53,24 @@ type Deps struct {
 // Service is the checkout context's API.
 type Service struct {
 	Deps
-	now     func() time.Time
-	soldOut soldOut
+	now  func() time.Time
+	gate gate
 }
 
 // New returns the service.
-func New(d Deps) *Service { return &Service{Deps: d, now: time.Now} }
+func New(d Deps) *Service {
+	s := &Service{Deps: d, now: time.Now}
+	s.gate.now = func() time.Time { return s.now() }
+	s.gate.read = func(ctx context.Context, region string, skus []string) (map[string]int, error) {
+		var n map[string]int
+		err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) (err error) {
+			n, err = s.Inventory.AvailableIn(ctx, tx, skus, region)
+			return err
+		})
+		return n, err
+	}
+	return s
+}
 
 // QuoteLine is one priced line of a quote.
 type QuoteLine struct {
@@ -217,7 +229,7 @@ func (s *Service) quote(ctx context.Context, idb bun.IDB, userID string, in Inpu
 		case avail[l.SKUID] < l.Qty:
 			fe.Add(f+".qty", "checkout.field.out_of_stock")
 			if avail[l.SKUID] == 0 {
-				s.soldOut.mark(db.TenantID(ctx), in.RegionID, l.SKUID, s.now())
+				s.gate.soldOut(db.TenantID(ctx), in.RegionID, l.SKUID)
 			}
 		}
 		sq := byShop[k.ShopID]

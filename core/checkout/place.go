@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -80,16 +81,12 @@ func (s *Service) Place(ctx context.Context, p *identity.Principal, key string, 
 		return nil, err
 	}
 	hash := in.Hash()
-	// A SKU found sold out a moment ago (flash sales): unless this is a
-	// replay, answer at once.
-	for i, l := range in.Lines {
-		if s.soldOut.has(t.ID, in.RegionID, l.SKUID, s.now()) {
-			if out, err := s.replay(ctx, p.UserID, key, hash); err == nil || !core.IsNotFound(err) {
-				return out, err
-			}
-			return nil, &core.Error{Code: core.Conflict, Message: "checkout.error.out_of_stock",
-				Fields: map[string]string{"lines." + itoa(i) + ".qty": "checkout.field.out_of_stock"}}
-		}
+	// Buy-now lines pass the gate: a SKU with too few units left (a flash
+	// sale's last units taken) is answered at once, unless this is a
+	// replay.
+	tk, replayed, err := s.admit(ctx, t.ID, p.UserID, key, hash, in)
+	if replayed != nil || err != nil {
+		return replayed, err
 	}
 	var out *Placed
 	err = s.DB.RunInTx(ctx, func(ctx context.Context, tx bun.IDB) error {
@@ -101,11 +98,45 @@ func (s *Service) Place(ctx context.Context, p *identity.Principal, key string, 
 		out, err = s.place(ctx, tx, t, p.UserID, key, hash, in)
 		return err
 	})
+	tk.done(err == nil && !out.Replayed)
 	if err != nil && db.IsUniqueViolation(err) {
 		// Another request with the same key won the race: answer its answer.
 		return s.replay(ctx, p.UserID, key, hash)
 	}
 	return out, err
+}
+
+// admit passes in's lines (buy now; a cart's lines are read inside the
+// checkout) through the gate. It answers the ticket to give back (nil
+// when there is nothing to pass), or the stored answer of a replay, or
+// Invalid with the field error out_of_stock on the line.
+func (s *Service) admit(ctx context.Context, tenant, userID, key, hash string, in Input) (*ticket, *Placed, error) {
+	if len(in.Lines) == 0 || in.RegionID == "" {
+		return nil, nil, nil
+	}
+	qty := map[string]int{}
+	var order []string
+	for _, l := range in.Lines {
+		if l.Qty < 1 || l.Qty > MaxQty {
+			return nil, nil, nil // the quote names the bad line
+		}
+		if _, ok := qty[l.SKUID]; !ok {
+			order = append(order, l.SKUID)
+		}
+		qty[l.SKUID] += l.Qty
+	}
+	sort.Strings(order)
+	tk, sku := s.gate.admit(ctx, tenant, in.RegionID, qty, order)
+	if tk != nil {
+		return tk, nil, nil
+	}
+	if out, err := s.replay(ctx, userID, key, hash); err == nil || !core.IsNotFound(err) {
+		return nil, out, err
+	}
+	// As the quote answers a line beyond the stock it reads.
+	var fe core.FieldErrors
+	fe.Add("lines."+itoa(slices.IndexFunc(in.Lines, func(l LineInput) bool { return l.SKUID == sku }))+".qty", "checkout.field.out_of_stock")
+	return nil, nil, fe.Err()
 }
 
 // replay answers the stored answer of the group placed with key, NotFound
@@ -238,7 +269,7 @@ func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, user
 		var oos *inventory.OutOfStockError
 		if errors.As(err, &oos) {
 			if n, err := s.Inventory.AvailableIn(ctx, tx, []string{oos.SKUID}, q.RegionID); err == nil && n[oos.SKUID] == 0 {
-				s.soldOut.mark(t.ID, q.RegionID, oos.SKUID, s.now())
+				s.gate.soldOut(t.ID, q.RegionID, oos.SKUID)
 			}
 		}
 		return nil, s.lineError(q, err)
