@@ -13,6 +13,7 @@ import (
 	"github.com/jishi-dev/jishi/core/merchant"
 	"github.com/jishi-dev/jishi/core/web"
 	"github.com/jishi-dev/jishi/tenants"
+	"golang.org/x/text/unicode/norm"
 )
 
 func (u *ui) registerMerchant(rt *httpx.Router) {
@@ -227,6 +228,9 @@ type shopConsoleData struct {
 	Invitations []*merchant.Invitation
 	// Token is a new invitation's token, shown once.
 	Token string
+	// TenantReturnDays is the tenant's returns window, which the shop has
+	// while its own return days are empty.
+	TenantReturnDays int
 	// Profile, Images and Invite are the page's three forms.
 	Profile, Images, Invite *web.Form
 }
@@ -236,11 +240,30 @@ func profileForm(sh *merchant.Shop) *web.Form {
 	if !web.ValidColor(color) {
 		color = "#1f7a3d"
 	}
-	return web.NewForm(map[string]string{
+	f := web.NewForm(map[string]string{
 		"name": sh.Name, "description": sh.Description, "service_promises": sh.ServicePromises,
 		"returns_policy": sh.ReturnsPolicy, "contact_phone": sh.ContactPhone, "contact_email": sh.ContactEmail,
 		"theme_color": color, "announcement": sh.Announcement,
 	})
+	if sh.ReturnDays != nil {
+		f.Values.Set("return_days", strconv.Itoa(*sh.ReturnDays))
+	}
+	return f
+}
+
+// returnDays reads the returns-window field: empty is nil (the tenant's
+// default); what is not a whole number is sent as -1, which the service
+// refuses next to the field.
+func returnDays(f *web.Form) *int {
+	s := strings.TrimSpace(norm.NFKC.String(f.Get("return_days")))
+	if s == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		n = -1
+	}
+	return &n
 }
 
 func (u *ui) merchantShop(w http.ResponseWriter, r *http.Request) {
@@ -257,6 +280,7 @@ func (u *ui) renderShop(w http.ResponseWriter, r *http.Request, status int, d *s
 		return
 	}
 	d.Shop = sh
+	d.TenantReturnDays = tenants.MustFromContext(ctx).Settings.Returns()
 	dom := sh.AuthzDomain()
 	d.CanEdit = u.a.Authz.Allowed(ctx, p, dom, merchant.PermEditProfile)
 	d.CanStaff = u.a.Authz.Allowed(ctx, p, dom, merchant.PermStaff)
@@ -294,7 +318,7 @@ func (u *ui) saveProfile(w http.ResponseWriter, r *http.Request) {
 	in := merchant.ProfileInput{
 		Name: f.Get("name"), Description: f.Get("description"), ServicePromises: f.Get("service_promises"),
 		ReturnsPolicy: f.Get("returns_policy"), ContactPhone: f.Get("contact_phone"), ContactEmail: f.Get("contact_email"),
-		ThemeColor: f.Get("theme_color"), Announcement: f.Get("announcement"),
+		ThemeColor: f.Get("theme_color"), Announcement: f.Get("announcement"), ReturnDays: returnDays(f),
 	}
 	id := r.PathValue("id")
 	if _, err := u.a.Merchants.UpdateProfile(r.Context(), web.Principal(r), id, in); err != nil {

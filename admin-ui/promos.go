@@ -18,16 +18,20 @@ import (
 
 // The kinds of the promotion pages, as they appear in their paths.
 const (
-	promoThreshold = "threshold" // 满减 tiers
-	promoCoupon    = "coupon"
-	promoFlash     = "flash"
+	promoThreshold    = promo.KindThreshold    // 满减 tiers
+	promoAddon        = promo.KindAddon        // 满X+1元换购
+	promoFreeShipping = promo.KindFreeShipping // 满X包邮, 单品包邮
+	promoCoupon       = "coupon"
+	promoFlash        = "flash"
 )
 
-// registerPromos mounts the merchant console's promotions: a shop's 满减
-// promotions, coupons and flash sales on one page, and the form of each
-// (create, edit, deactivate) under /promotions/{kind} with kind threshold,
-// coupon or flash. Amounts are entered in yuan. Every route is a Resource
-// route: the promo service checks promo:manage in the shop's domain.
+// registerPromos mounts the merchant console's promotions: a shop's 满减,
+// 换购 and 包邮 promotions, coupons and flash sales on one page, and the
+// form of each (create, edit, deactivate) under /promotions/{kind} with
+// kind threshold, addon, free_shipping, coupon or flash. Amounts are
+// entered in yuan. Every route is a Resource route: the promo service
+// checks promo:manage in the shop's domain. The price lists' pages
+// (price:manage) are mounted with them.
 func (u *ui) registerPromos(rt *httpx.Router) {
 	h := func(method, path string, fn http.HandlerFunc) {
 		rt.Handle(httpx.Route{Area: httpx.AreaTenant, Method: method, Path: path, Perm: promo.PermManage, Resource: true, Handler: fn})
@@ -38,6 +42,7 @@ func (u *ui) registerPromos(rt *httpx.Router) {
 	h("GET", "/merchant/shops/{id}/promotions/{kind}/{item}", u.editPromo)
 	h("POST", "/merchant/shops/{id}/promotions/{kind}/{item}", u.savePromo)
 	h("POST", "/merchant/shops/{id}/promotions/{kind}/{item}/deactivate", u.deactivatePromo)
+	u.registerPriceLists(rt)
 }
 
 // promoState is how a promotion stands at now: running, scheduled, ended
@@ -62,8 +67,9 @@ type promoRow struct {
 
 // promoListData is a shop's promotions page.
 type promoListData struct {
-	Shop                       *merchant.Shop
-	Promotions, Coupons, Flash []promoRow
+	Shop *merchant.Shop
+	// Promotions are the 满减 ones; Addons the 换购, FreeShipping the 包邮.
+	Promotions, Addons, FreeShipping, Coupons, Flash []promoRow
 }
 
 // window formats [start, end) in the tenant's zone.
@@ -95,6 +101,23 @@ func couponRule(locale string, c *promo.Coupon) string {
 		s = i18n.T(locale, "ui.promo.coupon_min", catalog.FormatYuan(c.MinSpendFen)) + s
 	}
 	return s
+}
+
+// addonRule is "满 99.00 元加 1.00 元换购 {SKU}".
+func addonRule(locale string, pr *promo.Promotion, skus *skuIndex) string {
+	sku := ""
+	if pr.SKUID != nil {
+		sku = skus.label(*pr.SKUID)
+	}
+	return i18n.T(locale, "ui.promo.addon_rule", catalog.FormatYuan(pr.ThresholdFen), catalog.FormatYuan(pr.PriceFen), sku)
+}
+
+// freeShippingRule is "满 59.00 元包邮" or "单品包邮：{product}".
+func freeShippingRule(locale string, pr *promo.Promotion, skus *skuIndex) string {
+	if pr.ProductID != nil {
+		return i18n.T(locale, "ui.promo.free_shipping_product", skus.productLabel(*pr.ProductID))
+	}
+	return i18n.T(locale, "ui.promo.free_shipping_rule", catalog.FormatYuan(pr.ThresholdFen))
 }
 
 // promoKindLabel names a promotion kind.
@@ -133,17 +156,24 @@ func (u *ui) promoList(w http.ResponseWriter, r *http.Request) {
 	}
 	d := &promoListData{Shop: sh}
 	for _, pr := range prs {
-		row := promoRow{ID: pr.ID, Kind: promoThreshold, Name: pr.Name, Window: window(r, pr.StartsAt, pr.EndsAt), Active: pr.Active}
+		row := promoRow{ID: pr.ID, Kind: pr.Kind, Name: pr.Name, Window: window(r, pr.StartsAt, pr.EndsAt), Active: pr.Active}
 		row.State, row.Badge = promoState(locale, pr.Active, pr.StartsAt, pr.EndsAt, now)
 		switch pr.Kind {
 		case promo.KindThreshold:
 			row.Rule = tierRule(locale, pr.Tiers)
+			d.Promotions = append(d.Promotions, row)
+		case promo.KindAddon:
+			row.Rule = addonRule(locale, pr, skus)
+			d.Addons = append(d.Addons, row)
+		case promo.KindFreeShipping:
+			row.Rule = freeShippingRule(locale, pr, skus)
+			d.FreeShipping = append(d.FreeShipping, row)
 		default:
-			// 换购 and 包邮 are made through the JSON API; listed, not edited here.
+			// A kind this console does not know: listed, not edited.
 			row.Kind = ""
 			row.Rule = promoKindLabel(locale, pr.Kind)
+			d.Promotions = append(d.Promotions, row)
 		}
-		d.Promotions = append(d.Promotions, row)
 	}
 	for _, c := range cps {
 		row := promoRow{ID: c.ID, Kind: promoCoupon, Name: c.Code + " · " + c.Name, Rule: couponRule(locale, c),
@@ -165,12 +195,16 @@ func (u *ui) promoList(w http.ResponseWriter, r *http.Request) {
 	pages.Render(w, r, http.StatusOK, "promos", u.shopPage(r, sh, "ui.promos.title", nil, d))
 }
 
-// skuIndex is a shop's SKUs, for selects and labels.
+// skuIndex is a shop's SKUs, for selects and labels, and its products.
 type skuIndex struct {
 	Options []option
 	Labels  map[string]string
 	// Rows are the SKUs in catalog order with their product.
 	Rows []skuEntry
+	// Products are the shop's products (not archived ones) as options;
+	// ProductLabels their names by id.
+	Products      []option
+	ProductLabels map[string]string
 }
 
 // skuEntry is one SKU of the shop with its product.
@@ -186,6 +220,23 @@ func (x *skuIndex) label(id string) string {
 	return id
 }
 
+func (x *skuIndex) productLabel(id string) string {
+	if s, ok := x.ProductLabels[id]; ok {
+		return s
+	}
+	return id
+}
+
+// options returns opts with the one whose value is on selected.
+func options(opts []option, on string) []option {
+	out := make([]option, 0, len(opts))
+	for _, o := range opts {
+		o.On = o.Value == on
+		out = append(out, o)
+	}
+	return out
+}
+
 // shopSKUs reads every SKU of the shop's products (not archived ones) in
 // the catalog's order. The caller must have been authorised for the shop
 // already; the catalog checks product:manage itself.
@@ -194,11 +245,13 @@ func (u *ui) shopSKUs(r *http.Request, shopID string) (*skuIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &skuIndex{Labels: map[string]string{}}
+	x := &skuIndex{Labels: map[string]string{}, ProductLabels: map[string]string{}}
 	for _, pr := range ps {
 		if pr.Status == catalog.ProductArchived {
 			continue
 		}
+		x.ProductLabels[pr.ID] = pr.Name
+		x.Products = append(x.Products, option{Value: pr.ID, Label: pr.Name})
 		for _, k := range pr.SKUs {
 			label := pr.Name
 			if k.Spec != "" {
@@ -223,9 +276,12 @@ type promoFormData struct {
 	// Tiers are the 满减 rows; their inputs are tiers.{i}.min_fen and
 	// tiers.{i}.off_fen (in yuan).
 	Tiers []tierRow
-	SKUs  []option
-	State string
-	Badge string
+	// SKUs are the options of a flash sale's or an addon's SKU; Products
+	// those of 单品包邮.
+	SKUs     []option
+	Products []option
+	State    string
+	Badge    string
 }
 
 // tierRow is one 满减 row of the form: the names of its inputs.
@@ -239,7 +295,11 @@ func promoTitle(kind string) string { return "ui.promo.title_" + kind }
 
 // validPromoKind reports whether kind names a form.
 func validPromoKind(kind string) bool {
-	return kind == promoThreshold || kind == promoCoupon || kind == promoFlash
+	switch kind {
+	case promoThreshold, promoAddon, promoFreeShipping, promoCoupon, promoFlash:
+		return true
+	}
+	return false
 }
 
 // localTime is t as a datetime-local value in the tenant's zone.
@@ -258,16 +318,14 @@ func (u *ui) renderPromoForm(w http.ResponseWriter, r *http.Request, status int,
 	if item != "" {
 		d.Action += "/" + item
 	}
-	if kind == promoFlash {
+	if kind == promoFlash || kind == promoAddon || kind == promoFreeShipping {
 		skus, err := u.shopSKUs(r, sh.ID)
 		if err != nil {
 			httpx.Error(w, r, err)
 			return
 		}
-		for _, o := range skus.Options {
-			o.On = f.Get("sku_id") == o.Value
-			d.SKUs = append(d.SKUs, o)
-		}
+		d.SKUs = options(skus.Options, f.Get("sku_id"))
+		d.Products = options(skus.Products, f.Get("product_id"))
 	}
 	pages.Render(w, r, status, "promo_edit", u.shopPage(r, sh, promoTitle(kind), f, d))
 }
@@ -314,19 +372,33 @@ func (u *ui) promoForm(r *http.Request, shopID, kind, item string) (*web.Form, s
 		return ""
 	}
 	switch kind {
-	case promoThreshold:
+	case promoThreshold, promoAddon, promoFreeShipping:
 		pr, err := u.a.Promo.Promotion(ctx, p, shopID, item)
 		if err != nil {
 			return nil, "", "", err
 		}
-		if pr.Kind != promo.KindThreshold {
+		if pr.Kind != kind {
 			return nil, "", "", errNotFound
 		}
 		f := web.NewForm(map[string]string{"name": pr.Name, "starts_at": localTime(r, pr.StartsAt), "ends_at": localTime(r, pr.EndsAt),
 			"active": active(pr.Active)})
-		for i, x := range pr.Tiers {
-			f.Values.Set("tiers."+strconv.Itoa(i)+".min_fen", catalog.FormatYuan(x.MinFen))
-			f.Values.Set("tiers."+strconv.Itoa(i)+".off_fen", catalog.FormatYuan(x.OffFen))
+		switch kind {
+		case promoThreshold:
+			for i, x := range pr.Tiers {
+				f.Values.Set("tiers."+strconv.Itoa(i)+".min_fen", catalog.FormatYuan(x.MinFen))
+				f.Values.Set("tiers."+strconv.Itoa(i)+".off_fen", catalog.FormatYuan(x.OffFen))
+			}
+		case promoAddon:
+			f.Values.Set("threshold_fen", catalog.FormatYuan(pr.ThresholdFen))
+			f.Values.Set("price_fen", catalog.FormatYuan(pr.PriceFen))
+			if pr.SKUID != nil {
+				f.Values.Set("sku_id", *pr.SKUID)
+			}
+		case promoFreeShipping:
+			f.Values.Set("threshold_fen", yuanOf(pr.ThresholdFen))
+			if pr.ProductID != nil {
+				f.Values.Set("product_id", *pr.ProductID)
+			}
 		}
 		state, badge := promoState(locale, pr.Active, pr.StartsAt, pr.EndsAt, now)
 		return f, state, badge, nil
@@ -377,11 +449,12 @@ func (u *ui) editPromo(w http.ResponseWriter, r *http.Request) {
 // promoInput reads form f of a kind: amounts in yuan, times as
 // datetime-local in the tenant's zone. What does not parse is sent as -1
 // (or as typed, for times) so the service refuses it, and noted in bad
-// with the form's own message. tiers maps the service's tier positions
-// to the form's rows (empty rows are left out).
+// with the form's own message. rows maps the service's positions of 满减
+// tiers (or price-list entries) to the form's rows (empty rows are left
+// out).
 type promoInput struct {
-	bad   map[string]string
-	tiers []int
+	bad  map[string]string
+	rows []int
 }
 
 func (pi *promoInput) money(f *web.Form, name string) int64 {
@@ -395,6 +468,16 @@ func (pi *promoInput) money(f *web.Form, name string) int64 {
 		return -1
 	}
 	return fen
+}
+
+// requiredMoney is money for a field that may not be empty: empty is
+// sent as -1 and noted as required.
+func (pi *promoInput) requiredMoney(f *web.Form, name string) int64 {
+	if strings.TrimSpace(f.Get(name)) == "" {
+		pi.bad[name] = "field.required"
+		return -1
+	}
+	return pi.money(f, name)
 }
 
 func (pi *promoInput) number(f *web.Form, name string) int {
@@ -435,6 +518,17 @@ func (pi *promoInput) window(r *http.Request, f *web.Form) promo.Window {
 func (u *ui) savePromoForm(r *http.Request, shopID, kind, item string, f *web.Form, pi *promoInput) error {
 	ctx, p := r.Context(), web.Principal(r)
 	active := f.Get("active") != ""
+	if item != "" && (kind == promoThreshold || kind == promoAddon || kind == promoFreeShipping) {
+		// A promotion is saved under its own kind only: the form of one
+		// kind does not turn another kind's promotion into it.
+		pr, err := u.a.Promo.Promotion(ctx, p, shopID, item)
+		if err != nil {
+			return err
+		}
+		if pr.Kind != kind {
+			return errNotFound
+		}
+	}
 	switch kind {
 	case promoThreshold:
 		in := promo.PromotionInput{Kind: promo.KindThreshold, Name: f.Get("name"), Window: pi.window(r, f), Active: &active}
@@ -444,7 +538,25 @@ func (u *ui) savePromoForm(r *http.Request, shopID, kind, item string, f *web.Fo
 				continue
 			}
 			in.Tiers = append(in.Tiers, promo.Tier{MinFen: pi.money(f, mn), OffFen: pi.money(f, off)})
-			pi.tiers = append(pi.tiers, i)
+			pi.rows = append(pi.rows, i)
+		}
+		if item == "" {
+			_, err := u.a.Promo.CreatePromotion(ctx, p, shopID, in)
+			return err
+		}
+		_, err := u.a.Promo.UpdatePromotion(ctx, p, shopID, item, in)
+		return err
+	case promoAddon, promoFreeShipping:
+		in := promo.PromotionInput{Kind: kind, Name: f.Get("name"), Window: pi.window(r, f), Active: &active,
+			ThresholdFen: pi.money(f, "threshold_fen")}
+		if kind == promoAddon {
+			in.SKUID, in.PriceFen = f.Get("sku_id"), pi.requiredMoney(f, "price_fen")
+		} else {
+			in.ProductID = f.Get("product_id")
+			if strings.TrimSpace(in.ProductID) == "" && strings.TrimSpace(f.Get("threshold_fen")) == "" {
+				pi.bad["threshold_fen"] = "ui.promo.free_shipping_either"
+				in.ThresholdFen = -1
+			}
 		}
 		if item == "" {
 			_, err := u.a.Promo.CreatePromotion(ctx, p, shopID, in)
@@ -491,8 +603,8 @@ func (u *ui) failPromo(w http.ResponseWriter, r *http.Request, shopID, kind, ite
 			if rest, found := strings.CutPrefix(k, "tiers."); found {
 				i, field, ok := strings.Cut(rest, ".")
 				n, convErr := strconv.Atoi(i)
-				if ok && convErr == nil && n >= 0 && n < len(pi.tiers) {
-					k = "tiers." + strconv.Itoa(pi.tiers[n]) + "." + field
+				if ok && convErr == nil && n >= 0 && n < len(pi.rows) {
+					k = "tiers." + strconv.Itoa(pi.rows[n]) + "." + field
 				}
 			}
 			errs[k] = msg

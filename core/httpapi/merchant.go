@@ -193,7 +193,7 @@ func registerMerchant(rt *httpx.Router, a *app.App) {
 	})
 	handle("PUT", "/api/v1/merchant/shops/{id}/profile", merchant.PermEditProfile, true, func(w http.ResponseWriter, r *http.Request) {
 		var in merchant.ProfileInput
-		if err := httpx.Decode(r, &in); err != nil {
+		if err := decodeFields(r, &in); err != nil {
 			httpx.Error(w, r, err)
 			return
 		}

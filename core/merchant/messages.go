@@ -28,6 +28,7 @@ func init() {
 		"merchant.field.role_invalid":          "角色只能是店员或店主",
 		"merchant.field.contact_required":      "请填写邮箱或手机号",
 		"merchant.field.status_invalid":        "无效的店铺状态",
+		"merchant.field.return_days_range":     "请输入 0 到 90 之间的整数天数（0 表示不支持无理由退货；留空则使用市集默认）",
 	})
 	i18n.Add(i18n.EN, map[string]string{
 		"merchant.error.flagship_offered":      "Merchants expecting fewer than %d products do not open a shop of their own yet; they can list through the official flagship store",
@@ -54,5 +55,6 @@ func init() {
 		"merchant.field.role_invalid":          "The role must be staff or owner",
 		"merchant.field.contact_required":      "Enter an e-mail address or a phone number",
 		"merchant.field.status_invalid":        "Invalid shop status",
+		"merchant.field.return_days_range":     "Enter a whole number of days from 0 to 90 (0: no returns without reason; empty: the marketplace's default)",
 	})
 }

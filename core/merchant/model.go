@@ -177,6 +177,10 @@ type Shop struct {
 	// ThemeColor is "#rrggbb" (lower case) or "" for the default.
 	ThemeColor   string `bun:"theme_color,notnull" json:"theme_color"`
 	Announcement string `bun:"announcement,notnull" json:"announcement"`
+	// ReturnDays is the shop's returns window (无理由退货) in days, 0 to
+	// ReturnDaysMax, 0 for none; nil for the tenant's default (see
+	// ReturnsWindow).
+	ReturnDays *int `bun:"return_days" json:"return_days"`
 	// SuspendedReason says why the shop was suspended or closed.
 	SuspendedReason string    `bun:"suspended_reason,notnull" json:"suspended_reason"`
 	CreatedAt       time.Time `bun:"created_at,notnull" json:"created_at"`
@@ -276,6 +280,10 @@ type ProfileInput struct {
 	ContactEmail    string `json:"contact_email"`
 	ThemeColor      string `json:"theme_color"`
 	Announcement    string `json:"announcement"`
+	// ReturnDays is the shop's returns window in days (0 to
+	// ReturnDaysMax; 0: no returns without reason); null or absent for
+	// the tenant's default.
+	ReturnDays *int `json:"return_days"`
 }
 
 // StaffMember is one person working for a shop: its owner(s) and staff.

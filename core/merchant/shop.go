@@ -23,7 +23,19 @@ const (
 	ReturnsPolicyMax   = 2000
 	AnnouncementMax    = 200
 	StatusReasonMax    = 200
+	// ReturnDaysMax is the longest returns window a shop may offer.
+	ReturnDaysMax = 90
 )
+
+// ReturnsWindow returns the shop's returns window (无理由退货) in days
+// under tenant settings ts: the shop's own when it set one (0: no returns
+// without reason), else the tenant's default (Settings.Returns()).
+func (s *Shop) ReturnsWindow(ts tenants.Settings) int {
+	if s.ReturnDays != nil {
+		return *s.ReturnDays
+	}
+	return ts.Returns()
+}
 
 // ShopChange is told, inside the transaction that changed it, that shop
 // shopID of the tenant in ctx was renamed or changed status (suspended,
@@ -291,12 +303,14 @@ func (s *Service) ShopFor(ctx context.Context, p *identity.Principal, id string)
 var colorRE = regexp.MustCompile(`^#[0-9a-f]{6}$`)
 
 // UpdateProfile replaces the profile of shop id: name, description,
-// service promises, returns policy, contacts, theme colour and
-// announcement. p needs PermEditProfile in the shop's domain.
+// service promises, returns policy, returns window, contacts, theme
+// colour and announcement. p needs PermEditProfile in the shop's domain.
+// A nil ReturnDays gives the shop the tenant's default window again.
 //
 // Returns NotFound when the shop is absent or outside p's reach; Forbidden
 // when p may see it but not edit it; Conflict for a closed shop; Invalid
-// with field errors for bad input (nothing is written then).
+// with field errors for bad input, "return_days" outside 0 to
+// ReturnDaysMax among them (nothing is written then).
 func (s *Service) UpdateProfile(ctx context.Context, p *identity.Principal, id string, in ProfileInput) (*Shop, error) {
 	if _, err := tenantPrincipal(ctx, p); err != nil {
 		return nil, err
@@ -313,6 +327,14 @@ func (s *Service) UpdateProfile(ctx context.Context, p *identity.Principal, id s
 		fe.Add("theme_color", "merchant.field.color_invalid")
 	}
 	announcement := validate.Text(&fe, "announcement", in.Announcement, 0, AnnouncementMax)
+	var returnDays *int
+	if in.ReturnDays != nil {
+		if d := *in.ReturnDays; d < 0 || d > ReturnDaysMax {
+			fe.Add("return_days", "merchant.field.return_days_range")
+		} else {
+			returnDays = &d
+		}
+	}
 	var sh *Shop
 	err := s.write(ctx, func(ctx context.Context, tx bun.IDB) (err error) {
 		if sh, err = s.shopFor(ctx, tx, p, id, PermEditProfile); err != nil {
@@ -327,9 +349,9 @@ func (s *Service) UpdateProfile(ctx context.Context, p *identity.Principal, id s
 		renamed := sh.Name != name
 		sh.Name, sh.Description, sh.ServicePromises, sh.ReturnsPolicy = name, desc, promises, returns
 		sh.ContactPhone, sh.ContactEmail, sh.ThemeColor, sh.Announcement = phone, email, color, announcement
-		sh.UpdatedAt = time.Now().UTC()
+		sh.ReturnDays, sh.UpdatedAt = returnDays, time.Now().UTC()
 		_, err = db.Update(ctx, tx, sh).Column("name", "description", "service_promises", "returns_policy",
-			"contact_phone", "contact_email", "theme_color", "announcement", "updated_at").WherePK().Exec(ctx)
+			"contact_phone", "contact_email", "theme_color", "announcement", "return_days", "updated_at").WherePK().Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("update profile of shop %s: %w", sh.ID, err)
 		}

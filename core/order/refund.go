@@ -67,9 +67,10 @@ type refundSpec struct {
 // the units go back to stock; refunds before the order is shipped always
 // restock (the goods never left the shop).
 //
-// After delivery (or pickup) refunds are allowed within the tenant's
-// returns window (Settings.Returns() days); later only for a caller who
-// holds PermRefund in the tenant's domain (the tenant admin).
+// After delivery (or pickup) refunds are allowed within the shop's
+// returns window (its own return days when set, else the tenant's
+// Settings.Returns(); 0 days closes it at delivery); later only for a
+// caller who holds PermRefund in the tenant's domain (the tenant admin).
 //
 // Returns Invalid with field errors ("lines.{i}.qty", "lines.{i}.line_id",
 // "reason") for bad input, including more units than are left of a line;
@@ -110,7 +111,7 @@ func (s *Service) Refund(ctx context.Context, p *identity.Principal, shopID, id 
 		if err := lock(ctx, tx, id); err != nil {
 			return err
 		}
-		_, o, err := s.shopOrder(ctx, tx, p, shopID, id, PermRefund, partLines)
+		sh, o, err := s.shopOrder(ctx, tx, p, shopID, id, PermRefund, partLines)
 		if err != nil {
 			return err
 		}
@@ -123,10 +124,8 @@ func (s *Service) Refund(ctx context.Context, p *identity.Principal, shopID, id 
 			return core.Errorf(core.Conflict, "order.error.refunded")
 		}
 		t := tenants.MustFromContext(ctx)
-		now := s.now()
-		if o.DeliveredAt != nil && now.After(o.DeliveredAt.Add(time.Duration(t.Settings.Returns())*24*time.Hour)) &&
-			!s.Authz.Allowed(ctx, p, authz.TenantDomain(t.ID), PermRefund) {
-			return core.Errorf(core.Conflict, "order.error.returns_closed", t.Settings.Returns())
+		if err := s.returnsOpen(ctx, p, t, sh.ReturnsWindow(t.Settings), o); err != nil {
+			return err
 		}
 		byID := map[string]*Line{}
 		for _, l := range o.Lines {
@@ -171,6 +170,22 @@ func (s *Service) Refund(ctx context.Context, p *identity.Principal, shopID, id 
 		return err
 	})
 	return rf, err
+}
+
+// returnsOpen returns nil when a refund of o may go ahead under a
+// returns window of days: before delivery, within days of it, or for a
+// caller with PermRefund in tenant t's domain. Otherwise Conflict:
+// order.error.returns_closed naming the days, or order.error.returns_none
+// for a shop that takes no returns without reason (0 days).
+func (s *Service) returnsOpen(ctx context.Context, p *identity.Principal, t *tenants.Tenant, days int, o *Order) error {
+	if o.DeliveredAt == nil || !s.now().After(o.DeliveredAt.Add(time.Duration(days)*24*time.Hour)) ||
+		s.Authz.Allowed(ctx, p, authz.TenantDomain(t.ID), PermRefund) {
+		return nil
+	}
+	if days == 0 {
+		return core.Errorf(core.Conflict, "order.error.returns_none")
+	}
+	return core.Errorf(core.Conflict, "order.error.returns_closed", days)
 }
 
 func allRefunded(o *Order) bool {

@@ -15,6 +15,7 @@ import (
 	"github.com/jishi-dev/jishi/core/inventory"
 	"github.com/jishi-dev/jishi/core/merchant"
 	"github.com/jishi-dev/jishi/core/web"
+	"github.com/jishi-dev/jishi/tenants"
 	"github.com/uptrace/bun"
 )
 
@@ -36,6 +37,9 @@ type productData struct {
 	Promises []promiseView
 	// Action is the page's own link (the region selector's target).
 	Action string
+	// ReturnDays is the shop's returns window (无理由退货) in days: its
+	// own, else the tenant's; 0 when it takes no returns without reason.
+	ReturnDays int
 }
 
 // skuView is one SKU with its prices formatted, whether it can be bought
@@ -59,7 +63,8 @@ type promiseView struct {
 // form per SKU in stock), the lots of each SKU with stock and their
 // traceability facts (producer, base, growing dates, residue test,
 // best-before), the delivery promise of each method for the shopper's
-// region (?region=, remembered; else the one chosen before), origin,
+// region (?region=, remembered; else the one chosen before), the shop's
+// returns window (7天无理由退货, or 不支持无理由退货), origin,
 // certifications, attributes, description and the shop. Drafts, archived
 // products, products of another shop and of pending or closed shops are
 // 404; a suspended shop's products show and do not sell.
@@ -77,7 +82,7 @@ func (s *site) product(w http.ResponseWriter, r *http.Request) {
 	}
 	locale := i18n.FromContext(ctx)
 	d := &productData{Product: pp.Product, Shop: sh, Selling: pp.Selling,
-		Action: web.Link(r, "/s/", sh.Slug, "/p/", pp.ID)}
+		Action: web.Link(r, "/s/", sh.Slug, "/p/", pp.ID), ReturnDays: sh.ReturnsWindow(tenants.MustFromContext(ctx).Settings)}
 	ids := make([]string, 0, len(pp.SKUs))
 	for _, k := range pp.SKUs {
 		ids = append(ids, k.ID)
@@ -176,6 +181,8 @@ func init() {
 		"sf.product.not_selling": "本店暂停营业，商品暂不可购买",
 		"sf.product.buy_soon":    "购物车即将开放",
 		"sf.product.shop":        "进入店铺",
+		"sf.product.returns":     "%d天无理由退货",
+		"sf.product.no_returns":  "不支持无理由退货",
 	})
 	i18n.Add(i18n.EN, map[string]string{
 		"sf.product.specs":       "Options",
@@ -188,5 +195,7 @@ func init() {
 		"sf.product.not_selling": "The shop is closed for now; its products cannot be bought",
 		"sf.product.buy_soon":    "The cart opens soon",
 		"sf.product.shop":        "Visit the shop",
+		"sf.product.returns":     "%d-day returns, no reason needed",
+		"sf.product.no_returns":  "No returns without reason",
 	})
 }
