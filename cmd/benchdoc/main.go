@@ -79,6 +79,12 @@ func main() {
 
 const goals = `## What they measure, and the goals
 
+The HTTP benchmarks keep the server (httptest, real TCP on loopback) and
+its PostgreSQL pool in the test process and generate the load from a
+second process, cmd/jishi-load, which the benchmark builds and runs with
+a JSON plan; their figures come from its report. The server, PostgreSQL
+and the load generator share the machine's two cores, as the goals say.
+
 - **BenchmarkRequestPipeline** (core/server): tenant resolution from the
   Host header + session lookup from the cookie + the casbin decision (the
   demo region manager of 岳麓区 asking to review applications there), with
@@ -88,9 +94,10 @@ const goals = `## What they measure, and the goals
   and a cold load of a tenant's policy with 2,000 shops.
 - **BenchmarkStorefrontHome** (core/server): GET of the tenant storefront
   home of the seeded changsha-coop (open shops + category tree, rendered
-  in zh-CN) through the real HTTP stack on PostgreSQL, from a load
-  generator in the same process over loopback with 64 concurrent clients;
-  reports requests/s, p50 and p99 latency. The shops and categories of the
+  in zh-CN) through the real HTTP stack on PostgreSQL, from 64 concurrent
+  clients of a second process (cmd/jishi-load, built by the benchmark)
+  over loopback, after a warm-up of one request per client; reports
+  requests/s, p50 and p99 latency. The shops and categories of the
   home are kept in memory per tenant for up to 3 s (a write through the
   same server shows at once), so most requests cost template rendering
   only; without that cache the same run measured about 1,600 req/s at
@@ -105,8 +112,9 @@ const goals = `## What they measure, and the goals
 - **BenchmarkSearchHTTP** (core/server): GET /api/v1/search with filters
   (category subtree, delivery region, price range, in stock, sort; eight
   queries in turn) over 50,000 products added to the seeded
-  changsha-coop, through the real HTTP stack on PostgreSQL, 64 concurrent
-  clients over loopback; reports requests/s, p50 and p99. Goal: ≥ 1,000
+  changsha-coop, through the real HTTP stack on PostgreSQL, from 64
+  concurrent clients of a second process (cmd/jishi-load) over loopback;
+  reports requests/s, p50 and p99. Goal: ≥ 1,000
   req/s at p99 < 50 ms on the 2-core machine. Missed by a wide margin when this was
   written: tens of requests per second at a p99 of seconds (see Results;
   BenchmarkSearch shows why: one search alone takes 20–200 ms). Each
@@ -124,8 +132,10 @@ const goals = `## What they measure, and the goals
 - **BenchmarkCheckout** (core/server): POST /api/v1/checkout of
   three-shop, six-line carts (256 carts over the stocked SKUs of three
   demo shops) with a platform 满减 running, pickup at a pickup point, paid
-  on pickup, through the real HTTP stack on PostgreSQL from 32 shoppers
-  over loopback; reports checkouts/s, p50 and p99. Goal: ≥ 150
+  on pickup, through the real HTTP stack on PostgreSQL from 32 shoppers,
+  clients of a second process (cmd/jishi-load) over loopback, each
+  checkout under its own idempotency key; reports checkouts/s, p50 and
+  p99. Goal: ≥ 150
   checkouts/s at p99 < 150 ms. Missed by a wide margin when this was
   written (about 20–25 checkouts/s; one checkout alone takes about 45 ms).
   Why: a checkout is one transaction of about 140 statements — the quote
@@ -145,10 +155,13 @@ const goals = `## What they measure, and the goals
   events as multi-row statements; cache tenant-wide promotions for a few
   seconds; and write the ledger postings of the three orders as one entry.
 - **BenchmarkFlashSale** (core/server): 10,000 checkout attempts at once
-  (2,000 shoppers, five each, 512 connections) for one SKU with 500 units
-  in stock and a flash sale capped at 500; reports the orders made
-  (exactly 500: the benchmark fails otherwise), the time until the last
-  unit sold, and the losers' latency. Goals: exactly 500 orders (met:
+  (2,000 shoppers, five each) from a second process (cmd/jishi-load: all
+  its clients released together from a barrier, over 512 loopback
+  connections) for one SKU with 500 units in stock and a flash sale
+  capped at 500; reports the orders made (exactly 500 in as many checkout
+  groups, and none left in stock: the benchmark fails otherwise), the
+  time until the last unit sold, and the losers' latency (the wait for a
+  connection included). Goals: exactly 500 orders (met:
   conditional updates on the lot and the flash-sale counter), sold out in
   under 10 s and the losers answered with p99 under 300 ms (both missed
   when this was written: sold out in 12–18 s, losers waited 20–28 s).

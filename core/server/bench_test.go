@@ -1,18 +1,21 @@
 package server_test
 
 import (
+	"bytes"
+	"cmp"
 	"context"
-	"io"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jishi-dev/jishi/cmd/jishi-load/loadplan"
 	"github.com/jishi-dev/jishi/core/app"
 	"github.com/jishi-dev/jishi/core/authz"
 	"github.com/jishi-dev/jishi/core/db"
@@ -106,79 +109,23 @@ func BenchmarkRequestPipeline(b *testing.B) {
 }
 
 // BenchmarkStorefrontHome loads the storefront home of the demo
-// marketplace over HTTP on loopback from 64 concurrent clients and reports
-// requests per second and the 99th-percentile latency. It needs
-// PostgreSQL (JISHI_TEST_POSTGRES): that is the production figure.
+// marketplace over HTTP on loopback from 64 concurrent clients of a second
+// process (cmd/jishi-load) and reports requests per second and the 50th
+// and 99th-percentile latency. It needs PostgreSQL (JISHI_TEST_POSTGRES):
+// that is the production figure.
 func BenchmarkStorefrontHome(b *testing.B) {
 	if os.Getenv("JISHI_TEST_POSTGRES") == "" {
 		b.Skip("set JISHI_TEST_POSTGRES to benchmark the storefront on PostgreSQL")
 	}
-	a := seeded(b, dbtest.Postgres(b))
-	srv := httptest.NewServer(server.New(a))
-	defer srv.Close()
-	const clients = 64
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients}, Timeout: 10 * time.Second}
-	get := func() (time.Duration, error) {
-		req, _ := http.NewRequest("GET", srv.URL+"/", nil)
-		req.Host = "changsha-coop.localhost"
-		start := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		_, err = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if err == nil && resp.StatusCode != 200 {
-			b.Fatalf("GET / answered %d", resp.StatusCode)
-		}
-		return time.Since(start), err
-	}
-	for range clients { // open the connections and warm the caches
-		if _, err := get(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	lat := make([]time.Duration, b.N)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var failed atomic.Value
-	b.ResetTimer()
-	start := time.Now()
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(b.N) {
-					return
-				}
-				d, err := get()
-				if err != nil {
-					failed.Store(err)
-					return
-				}
-				lat[i] = d
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if err, _ := failed.Load().(error); err != nil {
-		b.Fatal(err)
-	}
-	slices.Sort(lat)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+	benchGets(b, seeded(b, dbtest.Postgres(b)), []string{"/"})
 }
 
 // BenchmarkSearchHTTP runs storefront searches with filters (category
 // subtree, delivery region, price range, in stock, sort) over 50,000
 // products added to the demo marketplace, through the real HTTP stack on
-// PostgreSQL (JISHI_TEST_POSTGRES), from 64 concurrent clients over
-// loopback, and reports requests per second and the latency percentiles.
+// PostgreSQL (JISHI_TEST_POSTGRES), from 64 concurrent clients of a second
+// process (cmd/jishi-load) over loopback, and reports requests per second
+// and the latency percentiles.
 func BenchmarkSearchHTTP(b *testing.B) {
 	if os.Getenv("JISHI_TEST_POSTGRES") == "" {
 		b.Skip("set JISHI_TEST_POSTGRES to benchmark search on PostgreSQL")
@@ -222,7 +169,7 @@ func BenchmarkSearchHTTP(b *testing.B) {
 		analyzeAsOwner(b, d)
 		b.Logf("generated and indexed %d products in %v", searchbenchProducts, time.Since(start).Round(time.Millisecond))
 	}
-	var queries []string
+	var paths []string
 	for _, q := range []url.Values{
 		{"q": {"草莓"}, "category": {ids["fruit"]}, "region": {ids["yuelu"]}, "price_min": {"1000"}, "price_max": {"10000"}, "in_stock": {"true"}, "sort": {"sales"}},
 		{"q": {"dami"}, "category": {ids["grain-oil"]}, "in_stock": {"true"}},
@@ -233,66 +180,9 @@ func BenchmarkSearchHTTP(b *testing.B) {
 		{"q": {"honey"}, "sort": {"price_desc"}, "price_min": {"2000"}},
 		{"category": {ids["tea"]}, "region": {ids["kaifu"]}, "sort": {"newest"}, "limit": {"40"}},
 	} {
-		queries = append(queries, q.Encode())
+		paths = append(paths, "/api/v1/search?"+q.Encode())
 	}
-	srv := httptest.NewServer(server.New(a))
-	defer srv.Close()
-	const clients = 64
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients}, Timeout: time.Minute} // a figure, however bad, rather than a failure on a busy machine
-	get := func(i int) (time.Duration, error) {
-		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/search?"+queries[i%len(queries)], nil)
-		req.Host = "changsha-coop.localhost"
-		start := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		_, err = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if err == nil && resp.StatusCode != 200 {
-			b.Fatalf("GET /api/v1/search?%s answered %d", queries[i%len(queries)], resp.StatusCode)
-		}
-		return time.Since(start), err
-	}
-	for i := range clients { // open the connections, warm the caches, check every query
-		if _, err := get(i); err != nil {
-			b.Fatal(err)
-		}
-	}
-	lat := make([]time.Duration, b.N)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var failed atomic.Value
-	b.ResetTimer()
-	start := time.Now()
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(b.N) {
-					return
-				}
-				d, err := get(int(i))
-				if err != nil {
-					failed.Store(err)
-					return
-				}
-				lat[i] = d
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if err, _ := failed.Load().(error); err != nil {
-		b.Fatal(err)
-	}
-	slices.Sort(lat)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+	benchGets(b, a, paths)
 }
 
 // searchbenchProducts is the size of BenchmarkSearchHTTP's catalog.
@@ -317,4 +207,106 @@ func analyzeAsOwner(b *testing.B, d *db.DB) {
 	if _, err := owner.ExecContext(context.Background(), "VACUUM ANALYZE"); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// benchHost is the host of the demo marketplace the HTTP benchmarks load.
+const benchHost = "changsha-coop.localhost"
+
+// loadGenerator is the server under benchmark, serving on loopback TCP in
+// the test process, and cmd/jishi-load built to load it from a second
+// process.
+type loadGenerator struct {
+	b   *testing.B
+	srv *httptest.Server
+	bin string
+}
+
+// serveLoad serves a over loopback and builds cmd/jishi-load (with the go
+// command on PATH, which go test puts first) into the benchmark's
+// temporary directory. From then on the benchmark timer runs only while
+// cmd/jishi-load does (see run).
+func serveLoad(b *testing.B, a *app.App) *loadGenerator {
+	b.Helper()
+	b.StopTimer()
+	b.ResetTimer()
+	g := &loadGenerator{b: b, srv: httptest.NewServer(server.New(a)), bin: filepath.Join(b.TempDir(), "jishi-load")}
+	b.Cleanup(g.srv.Close)
+	if out, err := exec.Command("go", "build", "-o", g.bin, "github.com/jishi-dev/jishi/cmd/jishi-load").CombinedOutput(); err != nil {
+		b.Fatalf("build cmd/jishi-load: %v\n%s", err, out)
+	}
+	return g
+}
+
+// run runs p against the server in the load generator's process and
+// answers its report. The benchmark timer runs while the process does.
+// Every answer (warm-up included) must have a status in p.Expect.
+func (g *loadGenerator) run(p loadplan.Plan) *loadplan.Report {
+	g.b.Helper()
+	p.BaseURL = g.srv.URL
+	if p.Headers == nil {
+		p.Headers = map[string]string{"Host": benchHost}
+	}
+	plan, err := json.Marshal(p)
+	if err != nil {
+		g.b.Fatal(err)
+	}
+	cmd := exec.Command(g.bin)
+	var out, stderr bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(plan), &out, &stderr
+	g.b.StartTimer()
+	err = cmd.Run()
+	g.b.StopTimer()
+	if err != nil {
+		g.b.Fatalf("cmd/jishi-load: %v\n%s", err, stderr.Bytes())
+	}
+	var rep loadplan.Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		g.b.Fatalf("cmd/jishi-load report: %v", err)
+	}
+	if n := p.Issued(); len(rep.Results) != n || len(rep.Warmup) != p.Warmup {
+		g.b.Fatalf("cmd/jishi-load answered %d results and %d warm-up, want %d and %d", len(rep.Results), len(rep.Warmup), n, p.Warmup)
+	}
+	for _, rs := range [][]loadplan.Result{rep.Warmup, rep.Results} { // both start at the first request
+		for i, r := range rs {
+			if rq := p.Requests[i%len(p.Requests)]; !slices.Contains(p.Expect, r.Status) {
+				g.b.Fatalf("%s %s answered %d, want one of %v: %s%s", cmp.Or(rq.Method, "GET"), rq.Path, r.Status, p.Expect, r.Error, r.Body)
+			}
+		}
+	}
+	return &rep
+}
+
+// benchGets sends b.N GETs of paths in turn to a over loopback from 64
+// clients of cmd/jishi-load, after a warm-up of one request per client
+// (which opens the connections, warms the caches and checks every path),
+// and reports requests per second and the latency percentiles.
+func benchGets(b *testing.B, a *app.App, paths []string) {
+	const clients = 64
+	g := serveLoad(b, a)
+	reqs := make([]loadplan.Request, len(paths))
+	for i, p := range paths {
+		reqs[i] = loadplan.Request{Path: p}
+	}
+	rep := g.run(loadplan.Plan{Concurrency: clients, Total: b.N, Warmup: clients, Expect: []int{http.StatusOK}, Requests: reqs})
+	reportRate(b, rep, "req/s")
+}
+
+// reportRate reports the requests of rep per second of its run as unit,
+// and their latency percentiles.
+func reportRate(b *testing.B, rep *loadplan.Report, unit string) {
+	b.ReportMetric(float64(len(rep.Results))/(float64(rep.ElapsedUS)/1e6), unit)
+	lat := make([]int64, len(rep.Results))
+	for i, r := range rep.Results {
+		lat[i] = r.Latency
+	}
+	reportPercentiles(b, "", lat)
+}
+
+// reportPercentiles reports the 99th and 50th percentiles of the
+// latencies lat (microseconds) in milliseconds as prefix+"p99_ms" and
+// prefix+"p50_ms".
+func reportPercentiles(b *testing.B, prefix string, lat []int64) {
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)*99/100])/1000, prefix+"p99_ms")
+	b.ReportMetric(float64(lat[len(lat)/2])/1000, prefix+"p50_ms")
 }
