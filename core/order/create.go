@@ -311,6 +311,7 @@ func (s *Service) Create(ctx context.Context, tx bun.IDB, in GroupInput) (*Group
 		}
 		taken := map[string]bool{}
 		for _, o := range orders {
+			o.Number = "" // a new draw on every attempt
 			for o.Number == "" || taken[o.Number] {
 				if o.Number, err = s.newNumber(t, ""); err != nil {
 					return err
@@ -377,7 +378,7 @@ func digits(n int) (string, error) {
 
 // newNumber is prefix + yyMMdd in the tenant's zone + 6 random digits.
 func (s *Service) newNumber(t *tenants.Tenant, prefix string) (string, error) {
-	d, err := digits(6)
+	d, err := s.draw(6)
 	if err != nil {
 		return "", err
 	}

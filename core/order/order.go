@@ -144,8 +144,9 @@ type Deps struct {
 type Service struct {
 	Deps
 	now      func() time.Time
-	lookups  *limiter // public lookups per tenant and client IP
-	handover *limiter // failed handovers per order
+	draw     func(n int) (string, error) // n random digits of a new number
+	lookups  *limiter                    // public lookups per tenant and client IP
+	handover *limiter                    // failed handovers per order
 }
 
 // Permissions.
@@ -204,7 +205,7 @@ func New(d Deps) (*Service, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("order: missing dependencies %v", missing)
 	}
-	return &Service{Deps: d, now: time.Now,
+	return &Service{Deps: d, now: time.Now, draw: digits,
 		lookups:  newLimiter(LookupsPerIP, LookupWindow, LookupWindow),
 		handover: newLimiter(HandoverTries, HandoverLock, HandoverLock),
 	}, nil

@@ -783,3 +783,40 @@ func TestHandoverAndLookup(t *testing.T) {
 		}
 	})
 }
+
+// A number drawn that is taken already (six digits a day collide once a
+// marketplace sells thousands of orders) draws new numbers for the whole
+// checkout, and the checkout goes through.
+func TestCreateRetriesTakenNumbers(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		first := e.place("", tenants.NewID())
+		taken := first.Orders[0].Number[6:]
+		var mu sync.Mutex
+		queue := []string{"111111", taken, "222222"} // group, first order, second order
+		draws := 0
+		order.SetDraw(e.svc, func(n int) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			draws++
+			if len(queue) > 0 {
+				d := queue[0]
+				queue = queue[1:]
+				return d, nil
+			}
+			return order.Digits(n)
+		})
+		g := e.place("", tenants.NewID())
+		if draws != 6 || len(g.Orders) != 2 {
+			t.Fatalf("%d draws, group %+v", draws, g)
+		}
+		for _, o := range g.Orders {
+			if o.Number == first.Orders[0].Number || o.Number[6:] == "222222" || !numberRE.MatchString(o.Number) {
+				t.Fatalf("order number %s after a taken %s", o.Number, first.Orders[0].Number)
+			}
+		}
+		if g.Number[7:] == "111111" {
+			t.Fatalf("group number %s was not drawn again", g.Number)
+		}
+	})
+}
