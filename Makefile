@@ -8,7 +8,7 @@ PG_URL    ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 PLUGINS   := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build plugins test test-short e2e bench lint fmt vet staticcheck clean
+.PHONY: run build plugins test test-short e2e bench lint fmt vet staticcheck clean proto proto-check
 
 ## run: build the server and every plugin, serve on http://localhost:$(PORT) with the embedded database
 run: build
@@ -50,6 +50,36 @@ vet:
 
 staticcheck:
 	$(GO) run $(STATICCHECK) ./...
+
+## proto: regenerate the plugin protocol's Go code in plugins/proto with Debian's protoc
+## (apt-get install protobuf-compiler) and the Go generators pinned here, installed in $(BIN)/tools
+PROTOC             ?= protoc
+PROTOC_GEN_GO      := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+PROTO_TOOLS        := $(abspath $(BIN))/tools
+# PROTO_GEN writes the generated code of every plugins/proto/**/*.proto below the directory $(1).
+PROTO_GEN = command -v $(PROTOC) >/dev/null || { echo "protoc not found: apt-get install -y protobuf-compiler"; exit 1; }; \
+	GOBIN=$(PROTO_TOOLS) $(GO) install $(PROTOC_GEN_GO) && GOBIN=$(PROTO_TOOLS) $(GO) install $(PROTOC_GEN_GO_GRPC) && \
+	out=$$(cd $(1) && pwd) && cd plugins/proto && $(PROTOC) -I . \
+		--plugin=protoc-gen-go=$(PROTO_TOOLS)/protoc-gen-go --go_out="$$out" --go_opt=paths=source_relative \
+		--plugin=protoc-gen-go-grpc=$(PROTO_TOOLS)/protoc-gen-go-grpc --go-grpc_out="$$out" --go-grpc_opt=paths=source_relative \
+		$$(find . -name '*.proto' | sort)
+proto:
+	@$(call PROTO_GEN,plugins/proto)
+
+## proto-check: fail when the committed generated code in plugins/proto differs from what `make proto` makes
+proto-check:
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	( $(call PROTO_GEN,$$tmp) ) || exit 1; \
+	stale=$$( { (cd "$$tmp" && find . -name '*.pb.go'); (cd plugins/proto && find . -name '*.pb.go'); } | sort -u | \
+		while read -r f; do cmp -s "$$tmp/$$f" "plugins/proto/$$f" || echo "$${f#./}"; done ); \
+	if [ -n "$$stale" ]; then \
+		echo "proto-check: generated code in plugins/proto is stale (or has no .proto); run 'make proto' and commit:"; \
+		for f in $$stale; do echo "  plugins/proto/$$f"; done; \
+		for f in $$stale; do diff -u "plugins/proto/$$f" "$$tmp/$$f" 2>&1 | head -40; done; \
+		exit 1; \
+	fi; \
+	echo "proto-check: generated code in plugins/proto is up to date"
 
 clean:
 	rm -rf $(BIN) test-artifacts
