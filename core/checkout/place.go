@@ -217,9 +217,6 @@ func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, user
 		}
 		gi.Shops = append(gi.Shops, si)
 	}
-	if err := s.Promo.Redeem(ctx, tx, q.result, userID, groupID); err != nil {
-		return nil, err
-	}
 	g, err := s.Orders.Create(ctx, tx, gi)
 	if err != nil {
 		return nil, err
@@ -253,9 +250,13 @@ func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, user
 	if err := s.Orders.StoreResponse(ctx, tx, g.ID, string(b)); err != nil {
 		return nil, err
 	}
-	// Stock last: the lots a checkout takes stay locked until it commits,
-	// so everything else is written first (all of it is undone when the
-	// stock is not there).
+	// Coupon and flash-sale uses, then stock, last: the rows they count
+	// on (a coupon, a flash sale, the lots) stay locked until the checkout
+	// commits, so everything else is written first (all of it is undone
+	// when a use or the stock is not there).
+	if err := s.Promo.Redeem(ctx, tx, q.result, userID, groupID); err != nil {
+		return nil, err
+	}
 	ttl := t.Settings.UnpaidCancelAfter() + 5*time.Minute
 	holds := make([]inventory.Hold, len(shops))
 	for i, sq := range shops {

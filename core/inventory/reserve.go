@@ -254,24 +254,96 @@ func (s *Service) ReserveAll(ctx context.Context, tx bun.IDB, holds []Hold, comm
 			products = append(products, k.ProductID)
 		}
 	}
-	slices.Sort(products)
+	productOf := map[string]string{}
+	for _, k := range skus {
+		productOf[k.ID] = k.ProductID
+	}
 
+	// First without locks: read the lots, allocate, write the
+	// reservations, then lock just the lots allocated (in id order) and
+	// take them if they still hold the units — the lots stay locked for
+	// two statements and the commit. When another checkout took units
+	// meanwhile, those locks are given back (a savepoint), the rows
+	// written are removed, and the allocation is made again over all the
+	// SKUs' lots, locked in id order. (On PostgreSQL the allocation and
+	// movement rows carry no foreign key to the lots — migration 0018 —
+	// so writing them first takes no lock on a lot.)
 	now := s.now().UTC()
 	today := s.today(ctx)
-	lots, err := s.lockLots(ctx, tx, skuIDs, keys, today)
+	p, err := s.planHolds(ctx, tx, holds, keys, wants, skuIDs, commit, false, today, now)
 	if err != nil {
 		return nil, err
 	}
-	// Allocate in Go over the locked lots, hold by hold, key by key.
-	var (
-		out   []*Reservation
-		take  = map[string]int{} // units per lot over all holds
-		order []string           // lots in the order first taken
-		ms    []*Movement
-	)
-	byID := map[string]*lockedLot{}
+	if err := p.write(ctx, tx); err != nil {
+		return nil, err
+	}
+	pg := tx.Dialect().Name() == dialect.PG
+	if pg {
+		// Rolling back to it releases the locks stillThere takes.
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT take_lots"); err != nil {
+			return nil, fmt.Errorf("savepoint: %w", err)
+		}
+	}
+	ok, err := p.stillThere(ctx, tx, today)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		// Lots are locked in id order only: give back the few taken
+		// before locking them all.
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT take_lots"); err != nil {
+			return nil, fmt.Errorf("rollback to savepoint: %w", err)
+		}
+		if err := p.unwrite(ctx, tx); err != nil {
+			return nil, err
+		}
+		if p, err = s.planHolds(ctx, tx, holds, keys, wants, skuIDs, commit, true, today, now); err != nil {
+			return nil, err
+		}
+		if err := p.write(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	emptied, err := s.takeLots(ctx, tx, p.take, p.order, commit, today, now)
+	if err != nil {
+		return nil, err
+	}
+	// Only a lot taken to its last unit can leave a product without stock.
+	var gone []string
+	for _, l := range emptied {
+		if pid := productOf[p.lots[l].SKUID]; !slices.Contains(gone, pid) {
+			gone = append(gone, pid)
+		}
+	}
+	slices.Sort(gone)
+	if err := s.reportProductsTaken(ctx, tx, gone); err != nil {
+		return nil, err
+	}
+	return p.out, nil
+}
+
+// holdPlan is an allocation of holds over lots: the reservations with
+// their allocations, the units per lot, and the movements to record.
+type holdPlan struct {
+	out   []*Reservation
+	take  map[string]int        // units per lot over all holds
+	order []string              // lots in the order first taken
+	lots  map[string]*lockedLot // by id, as read
+	ms    []*Movement
+}
+
+// planHolds reads the sellable lots of skuIDs (locked with lock) and
+// allocates holds over them first in, first out; OutOfStock when a line
+// cannot be met.
+func (s *Service) planHolds(ctx context.Context, tx bun.IDB, holds []Hold, keys [][]holdKey, wants []map[holdKey]int,
+	skuIDs []string, commit, lock bool, today Date, now time.Time) (*holdPlan, error) {
+	lots, err := s.readLots(ctx, tx, skuIDs, keys, today, lock)
+	if err != nil {
+		return nil, err
+	}
+	p := &holdPlan{take: map[string]int{}, lots: map[string]*lockedLot{}}
 	for _, l := range lots {
-		byID[l.ID] = l
+		p.lots[l.ID] = l
 	}
 	for i, h := range holds {
 		r := &Reservation{TenantID: db.TenantID(ctx), ID: h.ID, Owner: strings.TrimSpace(h.Owner), Status: ReservationActive,
@@ -295,10 +367,10 @@ func (s *Service) ReserveAll(ctx context.Context, tx bun.IDB, holds []Hold, comm
 				}
 				l.Reserved += n
 				need -= n
-				if _, ok := take[l.ID]; !ok {
-					order = append(order, l.ID)
+				if _, ok := p.take[l.ID]; !ok {
+					p.order = append(p.order, l.ID)
 				}
-				take[l.ID] += n
+				p.take[l.ID] += n
 				a := held[l.ID]
 				if a == nil {
 					a = &Allocation{TenantID: r.TenantID, ReservationID: r.ID, LotID: l.ID, SKUID: k.sku}
@@ -313,34 +385,73 @@ func (s *Service) ReserveAll(ctx context.Context, tx bun.IDB, holds []Hold, comm
 		}
 		ref := reference(r)
 		for _, a := range r.Allocations {
-			l := byID[a.LotID]
-			ms = append(ms, newMovement(ctx, &l.Lot, MoveReserve, 0, a.Qty, "", "", ref, nil, now))
+			l := p.lots[a.LotID]
+			p.ms = append(p.ms, newMovement(ctx, &l.Lot, MoveReserve, 0, a.Qty, "", "", ref, nil, now))
 			if commit {
-				ms = append(ms, newMovement(ctx, &l.Lot, MoveCommit, -a.Qty, -a.Qty, "", "", ref, nil, now))
+				p.ms = append(p.ms, newMovement(ctx, &l.Lot, MoveCommit, -a.Qty, -a.Qty, "", "", ref, nil, now))
 			}
 		}
-		out = append(out, r)
+		p.out = append(p.out, r)
 	}
-	if err := s.takeLots(ctx, tx, take, order, commit, today, now); err != nil {
-		return nil, err
-	}
-	if _, err := tx.NewInsert().Model(&out).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("create reservations: %w", err)
+	slices.Sort(p.order) // lots are taken in id order
+	return p, nil
+}
+
+// write records the reservations, allocations and movements of p.
+func (p *holdPlan) write(ctx context.Context, tx bun.IDB) error {
+	if _, err := tx.NewInsert().Model(&p.out).Exec(ctx); err != nil {
+		return fmt.Errorf("create reservations: %w", err)
 	}
 	var allocs []*Allocation
-	for _, r := range out {
+	for _, r := range p.out {
 		allocs = append(allocs, r.Allocations...)
 	}
 	if _, err := tx.NewInsert().Model(&allocs).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("record allocations: %w", err)
+		return fmt.Errorf("record allocations: %w", err)
 	}
-	if err := insertMovements(ctx, tx, ms); err != nil {
-		return nil, err
+	return insertMovements(ctx, tx, p.ms)
+}
+
+// unwrite removes what write recorded.
+func (p *holdPlan) unwrite(ctx context.Context, tx bun.IDB) error {
+	ids := make([]string, len(p.out))
+	refs := make([]string, len(p.out))
+	for i, r := range p.out {
+		ids[i], refs[i] = r.ID, reference(r)
 	}
-	if err := s.reportProductsTaken(ctx, tx, products); err != nil {
-		return nil, err
+	if _, err := db.Delete(ctx, tx, (*Movement)(nil)).Where("reference IN (?)", bun.List(refs)).Exec(ctx); err != nil {
+		return fmt.Errorf("remove movements: %w", err)
 	}
-	return out, nil
+	if _, err := db.Delete(ctx, tx, (*Allocation)(nil)).Where("reservation_id IN (?)", bun.List(ids)).Exec(ctx); err != nil {
+		return fmt.Errorf("remove allocations: %w", err)
+	}
+	if _, err := db.Delete(ctx, tx, (*Reservation)(nil)).Where("id IN (?)", bun.List(ids)).Exec(ctx); err != nil {
+		return fmt.Errorf("remove reservations: %w", err)
+	}
+	return nil
+}
+
+// stillThere locks the lots p takes, in id order, and reports whether
+// each still has the units p takes of it (and has not expired).
+func (p *holdPlan) stillThere(ctx context.Context, tx bun.IDB, today Date) (bool, error) {
+	if len(p.order) == 0 || tx.Dialect().Name() != dialect.PG {
+		return true, nil // SQLite: the transaction is the only writer, the read is current
+	}
+	var now []*Lot
+	err := db.Select(ctx, tx, &now).Column("l.id", "l.on_hand", "l.reserved", "l.best_before").
+		Where("l.id IN (?)", bun.List(p.order)).Order("l.id").For("UPDATE").Scan(ctx)
+	if err != nil {
+		return false, fmt.Errorf("lock lots: %w", err)
+	}
+	if len(now) != len(p.order) {
+		return false, nil
+	}
+	for _, l := range now {
+		if l.OnHand-l.Reserved < p.take[l.ID] || l.BestBefore < today {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // reference is what movements of r name: its id and owner.
@@ -353,10 +464,11 @@ type lockedLot struct {
 	serves map[string]bool
 }
 
-// lockLots reads the sellable lots of skuIDs with stock left, locked (FOR
-// UPDATE on PostgreSQL, taken in id order; SQLite has one writer), in FIFO
-// order, with the regions of keys each one's warehouse serves.
-func (s *Service) lockLots(ctx context.Context, tx bun.IDB, skuIDs []string, keys [][]holdKey, today Date) ([]*lockedLot, error) {
+// readLots reads the sellable lots of skuIDs with stock left — with lock,
+// locked (FOR UPDATE on PostgreSQL, taken in id order; SQLite has one
+// writer) — in FIFO order, with the regions of keys each one's warehouse
+// serves.
+func (s *Service) readLots(ctx context.Context, tx bun.IDB, skuIDs []string, keys [][]holdKey, today Date, lock bool) ([]*lockedLot, error) {
 	// The warehouses serving each region asked for (a region and its city).
 	var regions []string
 	anywhere := false
@@ -399,7 +511,7 @@ func (s *Service) lockLots(ctx context.Context, tx bun.IDB, skuIDs []string, key
 	if !anywhere {
 		q = q.Where("l.warehouse_id IN (?)", bun.List(whs))
 	}
-	if tx.Dialect().Name() == dialect.PG {
+	if lock && tx.Dialect().Name() == dialect.PG {
 		q = q.Order("l.id").For("UPDATE")
 	}
 	if err := q.Scan(ctx); err != nil {
@@ -424,12 +536,14 @@ func (s *Service) lockLots(ctx context.Context, tx bun.IDB, skuIDs []string, key
 	return out, nil
 }
 
-// takeLots takes take[lot] units of each lot (ids in order) in one UPDATE:
-// reserved rises, or with commit on_hand drops. The lots are locked, so
-// the condition (enough left, not expired) holds; it stays as a guard.
-func (s *Service) takeLots(ctx context.Context, tx bun.IDB, take map[string]int, ids []string, commit bool, today Date, now time.Time) error {
+// takeLots takes take[lot] units of each lot (ids in id order) in one
+// UPDATE: reserved rises, or with commit on_hand drops. It answers the
+// lots left without a unit to sell. The condition (enough left, not
+// expired) holds for locked lots and stays as a guard: when a lot fails
+// it, nothing is taken and the answer is an error.
+func (s *Service) takeLots(ctx context.Context, tx bun.IDB, take map[string]int, ids []string, commit bool, today Date, now time.Time) ([]string, error) {
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
 	var cases strings.Builder
 	args := make([]any, 0, 2*len(ids))
@@ -447,14 +561,23 @@ func (s *Service) takeLots(ctx context.Context, tx bun.IDB, take map[string]int,
 	} else {
 		u = u.Set("reserved = reserved + ?", n)
 	}
-	res, err := u.Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("take lots: %w", err)
+	var rows []struct {
+		ID   string `bun:"id"`
+		Left int    `bun:"left_units"`
 	}
-	if k, _ := res.RowsAffected(); int(k) != len(ids) {
-		return fmt.Errorf("take lots: %d of %d lots had the units they were read with", k, len(ids))
+	if err := u.Returning("id, on_hand - reserved AS left_units").Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("take lots: %w", err)
 	}
-	return nil
+	if len(rows) != len(ids) {
+		return nil, fmt.Errorf("take lots: %d of %d lots had the units they were read with", len(rows), len(ids))
+	}
+	var emptied []string
+	for _, r := range rows {
+		if r.Left == 0 {
+			emptied = append(emptied, r.ID)
+		}
+	}
+	return emptied, nil
 }
 
 // loadReservation reads reservation id with its allocations.
