@@ -280,15 +280,20 @@ func (s *Service) Start(ctx context.Context, tx bun.IDB, in NewPayment) (*Paymen
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}
-	if n, err := tx.NewSelect().Table("shops").Where("tenant_id = ?", db.TenantID(ctx)).Where("id IN (?)", bun.List(shops)).Count(ctx); err != nil {
-		return nil, fmt.Errorf("look up shops: %w", err)
-	} else if int(n) != len(shops) {
-		return nil, errNotFound
-	}
+	// The shops and the shopper are the tenant's: one round trip.
+	var found struct{ Shops, Users int }
+	tid := db.TenantID(ctx)
+	q := tx.NewSelect().ColumnExpr("(SELECT count(*) FROM shops WHERE tenant_id = ? AND id IN (?)) AS shops", tid, bun.List(shops))
 	if in.UserID != "" {
-		if err := userExists(ctx, tx, in.UserID); err != nil {
-			return nil, err
-		}
+		q = q.ColumnExpr("(SELECT count(*) FROM users WHERE tenant_id = ? AND id = ?) AS users", tid, in.UserID)
+	} else {
+		q = q.ColumnExpr("1 AS users")
+	}
+	if err := q.Scan(ctx, &found.Shops, &found.Users); err != nil {
+		return nil, fmt.Errorf("look up shops and shopper: %w", err)
+	}
+	if found.Shops != len(shops) || found.Users == 0 {
+		return nil, errNotFound
 	}
 	now := s.now().UTC()
 	p := &Payment{TenantID: db.TenantID(ctx), ID: tenants.NewID(), GroupRef: in.GroupRef, Provider: in.Provider,
