@@ -113,10 +113,14 @@ func benchCatalog(b *testing.B) *market {
 }
 
 // BenchmarkSearch runs typical storefront searches over a 50,000-product
-// catalog on PostgreSQL (JISHI_TEST_POSTGRES; skipped otherwise).
+// catalog on PostgreSQL (JISHI_TEST_POSTGRES; skipped otherwise), each
+// against the database (a Service that keeps nothing); kept-filters is
+// the filters search answered from a Service's kept results.
 func BenchmarkSearch(b *testing.B) {
 	dbtest.PostgresURL(b)
 	m := benchCatalog(b)
+	filters := search.Query{Text: "大米", CategoryID: m.cats["grain-oil"], RegionID: m.regions["yuelu"],
+		PriceMin: ptr(1000), PriceMax: ptr(10000), InStock: true, Sort: search.SortSales}
 	cases := []struct {
 		name string
 		q    search.Query
@@ -128,21 +132,29 @@ func BenchmarkSearch(b *testing.B) {
 		{"initials", search.Query{Text: "hc"}},
 		{"mixed", search.Query{Text: "有机 dami"}},
 		{"english", search.Query{Text: "honey"}},
-		{"filters", search.Query{Text: "大米", CategoryID: m.cats["grain-oil"], RegionID: m.regions["yuelu"],
-			PriceMin: ptr(1000), PriceMax: ptr(10000), InStock: true, Sort: search.SortSales}},
+		{"filters", filters},
 		{"browse-category", search.Query{CategoryID: m.cats["fruit"], Sort: search.SortPriceAsc}},
 		{"browse-newest", search.Query{}},
 		{"deep-page", search.Query{Text: "茶", Offset: 1000, Limit: 50}},
 	}
+	uncached := &search.Service{DB: m.d}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
-				if _, err := m.svc.Search(m.ctx, c.q); err != nil {
+				if _, err := uncached.Search(m.ctx, c.q); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
+	b.Run("kept-filters", func(b *testing.B) {
+		kept := search.New(m.d)
+		for b.Loop() {
+			if _, err := kept.Search(m.ctx, filters); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // analyze refreshes the planner's statistics as the tables' owner (the

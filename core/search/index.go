@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"time"
@@ -219,6 +220,7 @@ func (s *Service) Reindex(ctx context.Context) error {
 // where (all of them when where is ""), reading products in batches.
 func (s *Service) indexWhere(ctx context.Context, tx bun.IDB, where string, arg any) error {
 	tenant := db.TenantID(ctx)
+	s.changed(ctx)
 	// Remember the stock flags inventory set, then drop the old entries.
 	var flags []struct {
 		ProductID string `bun:"product_id"`
@@ -359,6 +361,14 @@ func stockOf(ctx context.Context, tx bun.IDB, products []string, into map[string
 	return nil
 }
 
+// changedRows is changed when r (an update's result) wrote a row, or
+// may have.
+func (s *Service) changedRows(ctx context.Context, r sql.Result) {
+	if n, err := r.RowsAffected(); err != nil || n > 0 {
+		s.changed(ctx)
+	}
+}
+
 // SetInStock records whether product productID can be bought now (any
 // stock in any warehouse). Inventory calls it (through
 // inventory.Service.OnStockChange) inside the transaction that changed
@@ -369,11 +379,12 @@ func (s *Service) SetInStock(ctx context.Context, tx bun.IDB, productID string, 
 	if !validID(productID) {
 		return nil
 	}
-	_, err := db.Update(ctx, tx, (*Doc)(nil)).Set("in_stock = ?", inStock).
+	r, err := db.Update(ctx, tx, (*Doc)(nil)).Set("in_stock = ?", inStock).
 		Where("d.product_id = ?", productID).Where("d.in_stock <> ?", inStock).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("search: set in stock: %w", err)
 	}
+	s.changedRows(ctx, r)
 	return nil
 }
 
@@ -384,9 +395,10 @@ func (s *Service) SetCover(ctx context.Context, tx bun.IDB, productID, coverPath
 	if !validID(productID) {
 		return nil
 	}
-	_, err := db.Update(ctx, tx, (*Doc)(nil)).Set("cover_path = ?", coverPath).Where("d.product_id = ?", productID).Exec(ctx)
+	r, err := db.Update(ctx, tx, (*Doc)(nil)).Set("cover_path = ?", coverPath).Where("d.product_id = ?", productID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("search: set cover: %w", err)
 	}
+	s.changedRows(ctx, r)
 	return nil
 }

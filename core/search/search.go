@@ -18,6 +18,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -31,12 +33,27 @@ import (
 )
 
 // Service searches and indexes the products of the tenant in ctx.
+//
+// It keeps recent results in memory (cache.go): CacheTTL bounds how long
+// a result is reused, and every change to the tenant's index through this
+// Service makes the tenant's kept results stale at once.
 type Service struct {
 	DB *db.DB
+	// CacheTTL is how long a search result, and the tenant's categories
+	// and regions it was found with, may be reused; zero or less keeps
+	// nothing. Set it before the first search.
+	CacheTTL time.Duration
+
+	cacheOnce sync.Once
+	cache     *resultCache
 }
 
-// New returns the service.
-func New(d *db.DB) *Service { return &Service{DB: d} }
+// DefaultCacheTTL is New's CacheTTL, as long as the storefront home keeps
+// a tenant's shops and categories.
+const DefaultCacheTTL = 3 * time.Second
+
+// New returns the service, keeping results for DefaultCacheTTL.
+func New(d *db.DB) *Service { return &Service{DB: d, CacheTTL: DefaultCacheTTL} }
 
 // Sort orders.
 const (
@@ -157,19 +174,98 @@ func (q Query) check() (Query, error) {
 // Search runs q in the tenant of ctx. Unknown (or other tenants')
 // category, shop and region ids find nothing; malformed ones, an
 // over-long query, a bad price range, sort or window are field errors.
+//
+// The answer may be one found up to CacheTTL before (see cache.go); a
+// change to the index through this Service shows at once.
 func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 	q, err := q.check()
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Products: []Hit{}, Facets: Facets{Categories: []Facet{}, Shops: []Facet{}}, Limit: q.Limit, Offset: q.Offset}
-	err = s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
-		return s.search(ctx, tx, q, res)
-	})
+	var f *found
+	if c := s.resultCache(); c != nil {
+		f, err = c.search(ctx, q, s.find)
+	} else {
+		f, err = s.find(ctx, q, nil)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return f.result(q, i18n.FromContext(ctx)), nil
+}
+
+// found is what a search finds, in no locale: the caller's copy is made
+// by result. Cached values are shared and read only.
+type found struct {
+	hits    []Hit
+	hasMore bool
+	cats    []Facet // per top-level category, without names
+	shops   []Facet
+	dir     *directory // the categories the facets name
+}
+
+// result returns a Result of its own for q, naming the category facets
+// in locale.
+func (f *found) result(q Query, locale string) *Result {
+	res := &Result{Products: slices.Clone(f.hits), Limit: q.Limit, Offset: q.Offset, HasMore: f.hasMore,
+		Facets: Facets{Categories: make([]Facet, len(f.cats)), Shops: slices.Clone(f.shops)}}
+	if res.Products == nil {
+		res.Products = []Hit{}
+	}
+	if res.Facets.Shops == nil {
+		res.Facets.Shops = []Facet{}
+	}
+	for i, c := range f.cats {
+		if cat := f.dir.cats[c.ID]; cat != nil {
+			c.Name = cat.Label(locale)
+		}
+		res.Facets.Categories[i] = c
+	}
+	return res
+}
+
+// cost is the size of f in rows, for the cache's budget.
+func (f *found) cost() int { return 1 + len(f.hits) + len(f.cats) + len(f.shops) }
+
+// directory is what queries name by id besides shops: the tenant's
+// categories and regions.
+type directory struct {
+	cats     map[string]*catalog.Category
+	subcats  map[string][]string // category id → its children's ids
+	regions  map[string]*tenants.Region
+	subareas map[string][]string // region id → its children's ids
+}
+
+// loadDirectory reads the tenant's categories and regions in tx.
+func loadDirectory(ctx context.Context, tx bun.IDB) (*directory, error) {
+	cats, err := loadCategories(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	var rs []*tenants.Region
+	if err := db.Select(ctx, tx, &rs).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("search: read regions: %w", err)
+	}
+	d := &directory{cats: cats, subcats: map[string][]string{}, regions: make(map[string]*tenants.Region, len(rs)),
+		subareas: map[string][]string{}}
+	for _, c := range cats {
+		if c.ParentID != nil {
+			d.subcats[*c.ParentID] = append(d.subcats[*c.ParentID], c.ID)
+		}
+	}
+	for _, r := range rs {
+		d.regions[r.ID] = r
+		if r.ParentID != nil {
+			d.subareas[*r.ParentID] = append(d.subareas[*r.ParentID], r.ID)
+		}
+	}
+	return d, nil
+}
+
+// knows reports whether every category and region q names is in d, so
+// that one created since d was read is not taken for another tenant's.
+func (d *directory) knows(q Query) bool {
+	return (q.CategoryID == "" || d.cats[q.CategoryID] != nil) && (q.RegionID == "" || d.regions[q.RegionID] != nil)
 }
 
 // sqlq is SQL text with its arguments.
@@ -184,21 +280,53 @@ func (x *sqlq) add(s string, args ...any) *sqlq {
 	return x
 }
 
-func (s *Service) search(ctx context.Context, tx bun.IDB, q Query, res *Result) error {
-	tenant := db.TenantID(ctx)
-	cats, err := loadCategories(ctx, tx)
-	if err != nil {
-		return err
-	}
+// foundRow is one row of the search statement: a hit of the page (kind
+// 0), a category's count (kind 1, its id in product_id) or a shop's
+// count (kind 2).
+type foundRow struct {
+	Kind int `bun:"kind"`
+	Pos  int `bun:"pos"`
+	Hit
+	N int `bun:"n"`
+}
 
-	// FROM … WHERE …, shared by the page and the facets.
+// find runs q in the tenant of ctx in a read transaction. dir returns
+// the tenant's directory (reading it in tx when it has none); nil reads
+// it every time.
+func (s *Service) find(ctx context.Context, q Query, dir func(ctx context.Context, tx bun.IDB) (*directory, error)) (*found, error) {
+	if dir == nil {
+		dir = loadDirectory
+	}
+	f := &found{}
+	err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
+		d, err := dir(ctx, tx)
+		if err != nil {
+			return err
+		}
+		f.dir = d
+		return s.search(ctx, tx, q, d, f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// search fills f with the page and the facets of q, in one statement:
+// the products matching the text and the filters are found once (m),
+// then the page is cut from them and both facets counted over them.
+func (s *Service) search(ctx context.Context, tx bun.IDB, q Query, dir *directory, f *found) error {
+	tenant := db.TenantID(ctx)
+	cats := dir.cats
+
+	// FROM … WHERE …: the products found.
 	var from sqlq
 	from.add(" FROM search_docs d JOIN shops s ON s.tenant_id = d.tenant_id AND s.id = d.shop_id")
 	groups := dedupe(parseQuery(q.Text))
 	if len(groups) > 0 {
 		from.add(" JOIN (")
 		matchSQL(&from, tenant, groups)
-		from.add(") m ON m.product_id = d.product_id")
+		from.add(") x ON x.product_id = d.product_id")
 	}
 	// The shop's status is checked here too, so that a suspended shop's
 	// products vanish at once, even before its entries are rewritten.
@@ -207,16 +335,13 @@ func (s *Service) search(ctx context.Context, tx bun.IDB, q Query, res *Result) 
 		if cats[q.CategoryID] == nil {
 			return nil
 		}
-		from.add(" AND d.category_id IN (?)", bun.List(subtree(cats, q.CategoryID)))
+		from.add(" AND d.category_id IN (?)", bun.List(dir.subtree(q.CategoryID)))
 	}
 	if q.ShopID != "" {
 		from.add(" AND d.shop_id = ?", q.ShopID)
 	}
 	if q.RegionID != "" {
-		ids, err := deliverable(ctx, tx, q.RegionID)
-		if err != nil {
-			return err
-		}
+		ids := dir.deliverable(q.RegionID)
 		if ids == nil {
 			return nil
 		}
@@ -232,109 +357,137 @@ func (s *Service) search(ctx context.Context, tx bun.IDB, q Query, res *Result) 
 		from.add(" AND d.in_stock")
 	}
 
-	var page sqlq
 	score := "0"
 	if len(groups) > 0 {
-		score = "m.score"
+		score = "x.score"
 	}
-	page.add("SELECT d.product_id, d.name, d.shop_id, s.name AS shop_name, d.price_fen, d.list_price_fen, d.cover_path, d.sales_count, " + score + " AS score")
-	page.add(from.b.String(), from.args...)
+	var order string
 	switch {
 	case q.Sort == SortRelevance && len(groups) > 0:
-		page.add(" ORDER BY m.score DESC, d.sales_count DESC, d.created_at DESC, d.product_id")
+		order = "score DESC, sales_count DESC, created_at DESC, product_id"
 	case q.Sort == SortSales:
-		page.add(" ORDER BY d.sales_count DESC, d.created_at DESC, d.product_id")
+		order = "sales_count DESC, created_at DESC, product_id"
 	case q.Sort == SortPriceAsc:
-		page.add(" ORDER BY d.price_fen ASC, d.sales_count DESC, d.product_id")
+		order = "price_fen ASC, sales_count DESC, product_id"
 	case q.Sort == SortPriceDesc:
-		page.add(" ORDER BY d.price_fen DESC, d.sales_count DESC, d.product_id")
+		order = "price_fen DESC, sales_count DESC, product_id"
 	default: // newest, and relevance without a query
-		page.add(" ORDER BY d.created_at DESC, d.product_id DESC")
+		order = "created_at DESC, product_id DESC"
 	}
-	page.add(" LIMIT ? OFFSET ?", q.Limit+1, q.Offset)
-	var hits []Hit
-	if err := tx.NewRaw(page.b.String(), page.args...).Scan(ctx, &hits); err != nil {
+	// m: the products found. With a text they are those the tokens
+	// matched, read three times, so they are computed once; without
+	// one they are the whole catalog (less the filters), whose page is
+	// better read along an index and whose counts in one pass. c: their
+	// counts per category and shop, from which both facets come.
+	mat := "NOT MATERIALIZED"
+	if len(groups) > 0 {
+		mat = "MATERIALIZED"
+	}
+	var st sqlq
+	st.add("WITH m AS " + mat + " (SELECT d.product_id, d.category_id, d.shop_id, d.price_fen, d.sales_count, d.created_at, " +
+		score + " AS score")
+	st.add(from.b.String(), from.args...)
+	st.add("), p AS (SELECT * FROM m ORDER BY "+order+" LIMIT ? OFFSET ?)", q.Limit+1, q.Offset)
+	st.add(", c AS MATERIALIZED (SELECT category_id, shop_id, count(*) AS n FROM m GROUP BY category_id, shop_id)")
+	// The page, in its order (row_number over the page's few rows).
+	st.add(" SELECT 0 AS kind, row_number() OVER (ORDER BY "+qualify("p.", order)+") AS pos,"+
+		" p.product_id, d.name, p.shop_id, s.name AS shop_name, p.price_fen, d.list_price_fen, d.cover_path, p.sales_count, p.score, 0 AS n"+
+		" FROM p JOIN search_docs d ON d.tenant_id = ? AND d.product_id = p.product_id"+
+		" JOIN shops s ON s.tenant_id = ? AND s.id = p.shop_id", tenant, tenant)
+	// Facets: per category (rolled up to the top level below), and per shop.
+	st.add(" UNION ALL SELECT 1, 0, category_id, '', NULL, '', 0, 0, '', 0, 0, CAST(sum(n) AS bigint) FROM c GROUP BY category_id")
+	st.add(" UNION ALL SELECT * FROM (SELECT 2 AS kind, row_number() OVER (ORDER BY sum(c.n) DESC, s.name) AS pos,"+
+		" c.shop_id AS product_id, '' AS name, c.shop_id, s.name AS shop_name, 0 AS price_fen, 0 AS list_price_fen, '' AS cover_path,"+
+		" 0 AS sales_count, 0 AS score, CAST(sum(c.n) AS bigint) AS n"+
+		" FROM c JOIN shops s ON s.tenant_id = ? AND s.id = c.shop_id GROUP BY c.shop_id, s.name) f WHERE f.pos <= ?", tenant, maxShopFacets)
+	st.add(" ORDER BY kind, pos")
+	var rows []foundRow
+	if err := tx.NewRaw(st.b.String(), st.args...).Scan(ctx, &rows); err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
-	if len(hits) > q.Limit {
-		hits, res.HasMore = hits[:q.Limit], true
-	}
-	if hits != nil {
-		res.Products = hits
-	}
 
-	// Facets: per category rolled up to the top level, and per shop.
-	var byCat []struct {
-		ID    string `bun:"id"`
-		Count int    `bun:"n"`
-	}
-	var fc sqlq
-	fc.add("SELECT d.category_id AS id, count(*) AS n").add(from.b.String(), from.args...).add(" GROUP BY d.category_id")
-	if err := tx.NewRaw(fc.b.String(), fc.args...).Scan(ctx, &byCat); err != nil {
-		return fmt.Errorf("search: category facets: %w", err)
-	}
-	locale := i18n.FromContext(ctx)
 	top := map[string]int{}
-	for _, c := range byCat {
-		top[root(cats, c.ID)] += c.Count
+	for _, r := range rows {
+		switch r.Kind {
+		case 0:
+			f.hits = append(f.hits, r.Hit)
+		case 1:
+			top[root(cats, r.ID)] += r.N
+		case 2:
+			f.shops = append(f.shops, Facet{ID: r.ShopID, Name: r.ShopName, Count: r.N})
+		}
+	}
+	if len(f.hits) > q.Limit {
+		f.hits, f.hasMore = f.hits[:q.Limit], true
 	}
 	for id, n := range top {
-		f := Facet{ID: id, Count: n}
-		if c := cats[id]; c != nil {
-			f.Name = c.Label(locale)
-		}
-		res.Facets.Categories = append(res.Facets.Categories, f)
+		f.cats = append(f.cats, Facet{ID: id, Count: n})
 	}
-	sort.Slice(res.Facets.Categories, func(i, j int) bool {
-		a, b := res.Facets.Categories[i], res.Facets.Categories[j]
+	sort.Slice(f.cats, func(i, j int) bool {
+		a, b := f.cats[i], f.cats[j]
 		if a.Count != b.Count {
 			return a.Count > b.Count
 		}
 		return catSort(cats, a.ID) < catSort(cats, b.ID)
 	})
-
-	var byShop []struct {
-		ID    string `bun:"id"`
-		Name  string `bun:"name"`
-		Count int    `bun:"n"`
-	}
-	var fs sqlq
-	fs.add("SELECT d.shop_id AS id, s.name AS name, count(*) AS n").add(from.b.String(), from.args...).
-		add(" GROUP BY d.shop_id, s.name ORDER BY n DESC, s.name LIMIT 50")
-	if err := tx.NewRaw(fs.b.String(), fs.args...).Scan(ctx, &byShop); err != nil {
-		return fmt.Errorf("search: shop facets: %w", err)
-	}
-	for _, f := range byShop {
-		res.Facets.Shops = append(res.Facets.Shops, Facet{ID: f.ID, Name: f.Name, Count: f.Count})
-	}
 	return nil
+}
+
+// maxShopFacets bounds the shop facets: the shops with the most products
+// found.
+const maxShopFacets = 50
+
+// qualify prefixes every column of an ORDER BY list with p.
+func qualify(p, order string) string {
+	parts := strings.Split(order, ", ")
+	for i, x := range parts {
+		parts[i] = p + x
+	}
+	return strings.Join(parts, ", ")
 }
 
 // matchSQL writes the subquery of the products matching every group, with
 // their score: for each group the best token's weight (doubled when the
 // token equals the query's word rather than extending it), summed over
-// the groups.
+// the groups. Each group is its own subquery, joined on the product, so
+// that the planner can estimate each from the token's statistics.
 func matchSQL(x *sqlq, tenant string, groups []group) {
-	x.add("SELECT g.product_id, sum(g.score) AS score FROM (")
+	x.add("SELECT g0.product_id, ")
+	for i := range groups {
+		if i > 0 {
+			x.add(" + ")
+		}
+		x.add(fmt.Sprintf("g%d.score", i))
+	}
+	x.add(" AS score FROM ")
 	for i, g := range groups {
 		if i > 0 {
-			x.add(" UNION ALL ")
+			x.add(" JOIN ")
 		}
-		all := append(append([]string(nil), g.exact...), g.prefix...)
-		x.add("SELECT t.product_id, max(CASE WHEN t.token IN (?) THEN 2 * t.weight ELSE t.weight END) AS score"+
-			" FROM search_tokens t WHERE t.tenant_id = ? AND (", bun.List(all), tenant)
-		or := ""
-		if len(g.exact) > 0 {
-			x.add("t.token IN (?)", bun.List(g.exact))
-			or = " OR "
+		x.add("(")
+		if len(g.exact) == 1 && len(g.prefix) == 0 {
+			// One token: a product holds it at most once.
+			x.add("SELECT t.product_id, 2 * t.weight AS score FROM search_tokens t WHERE t.tenant_id = ? AND t.token = ?", tenant, g.exact[0])
+		} else {
+			all := append(append([]string(nil), g.exact...), g.prefix...)
+			x.add("SELECT t.product_id, max(CASE WHEN t.token IN (?) THEN 2 * t.weight ELSE t.weight END) AS score"+
+				" FROM search_tokens t WHERE t.tenant_id = ? AND (", bun.List(all), tenant)
+			or := ""
+			if len(g.exact) > 0 {
+				x.add("t.token IN (?)", bun.List(g.exact))
+				or = " OR "
+			}
+			for _, p := range g.prefix {
+				x.add(or+"(t.token >= ? AND t.token < ?)", p, prefixEnd(p))
+				or = " OR "
+			}
+			x.add(") GROUP BY t.product_id")
 		}
-		for _, p := range g.prefix {
-			x.add(or+"(t.token >= ? AND t.token < ?)", p, prefixEnd(p))
-			or = " OR "
+		x.add(fmt.Sprintf(") g%d", i))
+		if i > 0 {
+			x.add(fmt.Sprintf(" ON g%d.product_id = g0.product_id", i))
 		}
-		x.add(") GROUP BY t.product_id")
 	}
-	x.add(") g GROUP BY g.product_id HAVING count(*) = ?", len(groups))
 }
 
 // dedupe drops repeated groups (草莓 草莓).
@@ -351,17 +504,11 @@ func dedupe(gs []group) []group {
 	return out
 }
 
-// subtree returns id and the ids of every category beneath it.
-func subtree(cats map[string]*catalog.Category, id string) []string {
-	children := map[string][]string{}
-	for _, c := range cats {
-		if c.ParentID != nil {
-			children[*c.ParentID] = append(children[*c.ParentID], c.ID)
-		}
-	}
+// subtree returns category id and the ids of every category beneath it.
+func (d *directory) subtree(id string) []string {
 	out := []string{id}
-	for i := 0; i < len(out) && i < len(cats); i++ {
-		out = append(out, children[out[i]]...)
+	for i := 0; i < len(out) && i < len(d.cats); i++ {
+		out = append(out, d.subcats[out[i]]...)
 	}
 	return out
 }
@@ -392,29 +539,21 @@ func catSort(cats map[string]*catalog.Category, id string) int {
 // This is the rule until inventory knows warehouses and delivery areas:
 // a shop delivers within its city; the flagship store (no region)
 // delivers everywhere, which the caller adds.
-func deliverable(ctx context.Context, tx bun.IDB, id string) ([]string, error) {
-	var rs []*tenants.Region
-	if err := db.Select(ctx, tx, &rs).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("search: read regions: %w", err)
-	}
-	byID := map[string]*tenants.Region{}
-	for _, r := range rs {
-		byID[r.ID] = r
-	}
-	r := byID[id]
+func (d *directory) deliverable(id string) []string {
+	r := d.regions[id]
 	if r == nil {
-		return nil, nil
+		return nil
 	}
-	for n := 0; n < 8 && r.Level != tenants.LevelCity && r.ParentID != nil && byID[*r.ParentID] != nil; n++ {
-		r = byID[*r.ParentID]
+	for n := 0; n < 8 && r.Level != tenants.LevelCity && r.ParentID != nil && d.regions[*r.ParentID] != nil; n++ {
+		r = d.regions[*r.ParentID]
 	}
 	out := []string{r.ID}
-	for i := 0; i < len(out) && i < len(rs); i++ {
-		for _, c := range rs {
-			if c.ParentID != nil && *c.ParentID == out[i] && !slices.Contains(out, c.ID) {
-				out = append(out, c.ID)
+	for i := 0; i < len(out) && i < len(d.regions); i++ {
+		for _, c := range d.subareas[out[i]] {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
 			}
 		}
 	}
-	return out, nil
+	return out
 }
