@@ -33,12 +33,17 @@ func (x *Importer) write(ctx context.Context, fn func(ctx context.Context, tx bu
 		return fmt.Errorf("import: connection: %w", err)
 	}
 	defer conn.Close()
-	return conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	ctx, committed := db.WithAfterCommit(ctx) // the search index's cache, after the commit
+	err = conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.ExecContext(ctx, "SELECT set_config('app.tenant_id', ?, true)", db.TenantID(ctx)); err != nil {
 			return fmt.Errorf("bind transaction to tenant: %w", err)
 		}
 		return fn(ctx, tx, copyWriter{conn: conn})
 	})
+	if err == nil {
+		committed()
+	}
+	return err
 }
 
 // batchWriter inserts rows in batches of multi-row INSERTs.

@@ -132,8 +132,7 @@ type afterCommitKey struct{}
 // that tenant's rows only. Functions registered with AfterCommit inside fn
 // run after a successful commit.
 func (d *DB) RunInTx(ctx context.Context, fn TxFunc) error {
-	var after []func()
-	ctx = context.WithValue(ctx, afterCommitKey{}, &after)
+	ctx, committed := WithAfterCommit(ctx)
 	err := d.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := d.bindTenant(ctx, tx); err != nil {
 			return err
@@ -143,10 +142,21 @@ func (d *DB) RunInTx(ctx context.Context, fn TxFunc) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range after {
-		f()
-	}
+	committed()
 	return nil
+}
+
+// WithAfterCommit returns ctx collecting the functions AfterCommit
+// registers, and the function that runs them: for a transaction begun
+// outside RunInTx (e.g. on a dedicated connection), to be called after
+// its commit.
+func WithAfterCommit(ctx context.Context) (context.Context, func()) {
+	after := new([]func())
+	return context.WithValue(ctx, afterCommitKey{}, after), func() {
+		for _, f := range *after {
+			f()
+		}
+	}
 }
 
 // RunInReadTx runs fn for reads. On PostgreSQL it is a read-only
