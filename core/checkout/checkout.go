@@ -53,8 +53,9 @@ type Deps struct {
 // Service is the checkout context's API.
 type Service struct {
 	Deps
-	now  func() time.Time
-	gate gate
+	now     func() time.Time
+	gate    gate
+	replays replays
 }
 
 // New returns the service.
@@ -68,6 +69,14 @@ func New(d Deps) *Service {
 			return err
 		})
 		return n, err
+	}
+	s.replays.find = func(ctx context.Context, refs []order.KeyRef) (map[order.KeyRef]*order.Group, error) {
+		var m map[order.KeyRef]*order.Group
+		err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) (err error) {
+			m, err = s.Orders.FindByKeys(ctx, tx, refs)
+			return err
+		})
+		return m, err
 	}
 	return s
 }

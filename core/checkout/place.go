@@ -115,22 +115,27 @@ func (s *Service) admit(ctx context.Context, tenant, userID, key, hash string, i
 		return nil, nil, nil
 	}
 	qty := map[string]int{}
-	var order []string
+	var skus []string
 	for _, l := range in.Lines {
 		if l.Qty < 1 || l.Qty > MaxQty {
 			return nil, nil, nil // the quote names the bad line
 		}
 		if _, ok := qty[l.SKUID]; !ok {
-			order = append(order, l.SKUID)
+			skus = append(skus, l.SKUID)
 		}
 		qty[l.SKUID] += l.Qty
 	}
-	sort.Strings(order)
-	tk, sku := s.gate.admit(ctx, tenant, in.RegionID, qty, order)
+	sort.Strings(skus)
+	tk, sku := s.gate.admit(ctx, tenant, in.RegionID, qty, skus)
 	if tk != nil {
 		return tk, nil, nil
 	}
-	if out, err := s.replay(ctx, userID, key, hash); err == nil || !core.IsNotFound(err) {
+	g, err := s.replays.lookup(ctx, tenant, order.KeyRef{UserID: userID, Key: key})
+	if err != nil {
+		return nil, nil, err
+	}
+	if g != nil {
+		out, err := storedAnswer(g, hash)
 		return nil, out, err
 	}
 	// As the quote answers a line beyond the stock it reads.
@@ -156,6 +161,11 @@ func (s *Service) replayIn(ctx context.Context, idb bun.IDB, userID, key, hash s
 	if err != nil {
 		return nil, err
 	}
+	return storedAnswer(g, hash)
+}
+
+// storedAnswer is the answer stored with group g, for a request of hash.
+func storedAnswer(g *order.Group, hash string) (*Placed, error) {
 	if g.RequestHash != hash {
 		return nil, core.Errorf(core.Conflict, "checkout.error.key_reused")
 	}
@@ -250,13 +260,10 @@ func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, user
 	if err := s.Orders.StoreResponse(ctx, tx, g.ID, string(b)); err != nil {
 		return nil, err
 	}
-	// Coupon and flash-sale uses, then stock, last: the rows they count
-	// on (a coupon, a flash sale, the lots) stay locked until the checkout
+	// Stock, then coupon and flash-sale uses, last: the rows they count
+	// on (the lots, a coupon, a flash sale) stay locked until the checkout
 	// commits, so everything else is written first (all of it is undone
-	// when a use or the stock is not there).
-	if err := s.Promo.Redeem(ctx, tx, q.result, userID, groupID); err != nil {
-		return nil, err
-	}
+	// when the stock or a use is not there).
 	ttl := t.Settings.UnpaidCancelAfter() + 5*time.Minute
 	holds := make([]inventory.Hold, len(shops))
 	for i, sq := range shops {
@@ -274,6 +281,9 @@ func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, user
 			}
 		}
 		return nil, s.lineError(q, err)
+	}
+	if err := s.Promo.Redeem(ctx, tx, q.result, userID, groupID); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -446,3 +446,37 @@ func TestHTTPCheckoutRace(t *testing.T) {
 }
 
 var _ = checkout.MaxQty
+
+// After the last unit is sold, attempts are turned away without a
+// transaction (the gate), yet a retry of the winning request still gets
+// its stored answer, and the key with another body is still a conflict.
+func TestHTTPCheckoutReplayAfterSellOut(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		m := newCheckoutMarket(t, d, 1, 1)
+		c := m.shops[0]
+		total := int64(500)
+		in := m.pickupAll([]map[string]any{{"sku_id": c.sku, "qty": 1}}, &total)
+		winner, loser := m.user("winner", "", ""), m.user("loser", "", "")
+		code, first, _ := winner.place("last-unit", in)
+		if code != http.StatusCreated {
+			t.Fatalf("winner: %d %s", code, first)
+		}
+		for i := 0; i < 3; i++ {
+			code, body, _ := loser.place("too-late-"+strconv.Itoa(i), in)
+			if code != http.StatusBadRequest || !bytes.Contains(body, []byte(`"lines.0.qty"`)) {
+				t.Fatalf("after sell-out: %d %s", code, body)
+			}
+		}
+		code, again, replayed := winner.place("last-unit", in)
+		if code != http.StatusCreated || !replayed || !bytes.Equal(again, first) {
+			t.Fatalf("retry of the winner: %d replayed=%v %s", code, replayed, again)
+		}
+		other := m.pickupAll([]map[string]any{{"sku_id": c.sku, "qty": 2}}, &total)
+		if code, body, _ := winner.place("last-unit", other); code != http.StatusConflict {
+			t.Fatalf("the key with another body: %d %s", code, body)
+		}
+		if m.count("orders") != 1 || m.available(c.sku) != 0 {
+			t.Fatalf("orders %d, available %d", m.count("orders"), m.available(c.sku))
+		}
+	})
+}

@@ -424,6 +424,41 @@ func (s *Service) FindByKey(ctx context.Context, idb bun.IDB, userID, key string
 	return g, nil
 }
 
+// KeyRef is one shopper's idempotency key.
+type KeyRef struct{ UserID, Key string }
+
+// FindByKeys is FindByKey for many keys at once (one statement): the
+// groups found, by key; keys without a group are absent.
+func (s *Service) FindByKeys(ctx context.Context, idb bun.IDB, refs []KeyRef) (map[KeyRef]*Group, error) {
+	out := map[KeyRef]*Group{}
+	var users, keys []string
+	for _, r := range refs {
+		if !validID(r.UserID) || r.Key == "" {
+			continue
+		}
+		users, keys = append(users, r.UserID), append(keys, r.Key)
+	}
+	if len(users) == 0 {
+		return out, nil
+	}
+	var gs []*Group
+	err := db.Select(ctx, idb, &gs).Column("g.id", "g.user_id", "g.idempotency_key", "g.request_hash", "g.response").
+		Where("g.user_id IN (?)", bun.List(users)).Where("g.idempotency_key IN (?)", bun.List(keys)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find checkout groups by key: %w", err)
+	}
+	want := map[KeyRef]bool{}
+	for _, r := range refs {
+		want[r] = true
+	}
+	for _, g := range gs {
+		if k := (KeyRef{g.UserID, g.IdempotencyKey}); want[k] {
+			out[k] = g
+		}
+	}
+	return out, nil
+}
+
 // Group returns checkout group id with its orders and their lines.
 // Returns NotFound for ids that are not the tenant's.
 func (s *Service) Group(ctx context.Context, idb bun.IDB, id string) (*Group, error) {
