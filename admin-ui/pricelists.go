@@ -258,8 +258,14 @@ func (u *ui) newPriceList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *ui) editPriceList(w http.ResponseWriter, r *http.Request) {
+	u.showPriceList(w, r, nil)
+}
+
+// showPriceList renders the edit form of the price list in the path: with
+// the stored values, or with f (rows added or removed before saving).
+func (u *ui) showPriceList(w http.ResponseWriter, r *http.Request, f *web.Form) {
 	shopID, item := r.PathValue("id"), r.PathValue("list")
-	f, state, badge, err := u.priceListForm(r, shopID, item)
+	stored, state, badge, err := u.priceListForm(r, shopID, item)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
@@ -268,6 +274,9 @@ func (u *ui) editPriceList(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
+	}
+	if f == nil {
+		f = stored
 	}
 	u.renderPriceListForm(w, r, http.StatusOK, sh, item, state, badge, f)
 }
@@ -366,17 +375,7 @@ func (u *ui) savePriceList(w http.ResponseWriter, r *http.Request) {
 	shopID, item := r.PathValue("id"), r.PathValue("list")
 	f := web.FormOf(r)
 	if editEntryRows(f) {
-		_, state, badge, err := u.priceListForm(r, shopID, item)
-		if err != nil {
-			httpx.Error(w, r, err)
-			return
-		}
-		sh, err := u.shopByID(r, shopID)
-		if err != nil {
-			httpx.Error(w, r, err)
-			return
-		}
-		u.renderPriceListForm(w, r, http.StatusOK, sh, item, state, badge, f)
+		u.showPriceList(w, r, f)
 		return
 	}
 	pi := &promoInput{bad: map[string]string{}}
