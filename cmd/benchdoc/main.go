@@ -131,7 +131,7 @@ and the load generator share the machine's two cores, as the goals say.
   clients of a second process (cmd/jishi-load) over loopback, each
   checkout under its own idempotency key; reports checkouts/s, p50 and
   p99. Goal: ≥ 150 checkouts/s at p99 < 150 ms. Missed when this was
-  written: 36–48 checkouts/s at a p99 of 2–3 s (from 23.6/s at a p99 of
+  written: 36–49 checkouts/s at a p99 of 1.9–3 s (from 23.6/s at a p99 of
   5.6 s before this round of work). Done: a checkout is one transaction
   of about 50 statements instead of 134 (the stock of all shops taken in
   one UPDATE and sold in the same step; the shops, delivery settings,
@@ -162,7 +162,7 @@ and the load generator share the machine's two cores, as the goals say.
   time until the last unit sold, and the losers' latency (the wait for a
   connection included). Goals: exactly 500 orders (met: conditional
   updates on the lot and the flash-sale counter), sold out in under 10 s
-  (about met: 10.5–15 s when this was written, from 11.4 s) and the
+  (about met: 10.1–15 s when this was written, from 11.4 s) and the
   losers answered with p99 under 300 ms (missed: about 10 s). Done: a
   gate per instance (core/checkout gate.go) admits buy-now attempts by a
   count of the units left, so only about 500 attempts reach the
