@@ -376,9 +376,18 @@ type TenantContext struct {
 	// authoritative; this is a hint for work the plugin schedules itself.
 	Deadline *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=deadline,proto3" json:"deadline,omitempty"`
 	// Locale for text shown to people, as a BCP 47 tag ("zh-CN", "en").
-	Locale        string `protobuf:"bytes,11,opt,name=locale,proto3" json:"locale,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Locale string `protobuf:"bytes,11,opt,name=locale,proto3" json:"locale,omitempty"`
+	// Where the plugin is active, sent on tenant-wide calls (shop_id empty):
+	// the regions it is switched on for, shops switched on outside those
+	// regions, and shops switched off inside them. A tenant-wide call (a job,
+	// a tenant-wide page) must act only for shops this scope admits.
+	ActiveRegionIds []string `protobuf:"bytes,12,rep,name=active_region_ids,json=activeRegionIds,proto3" json:"active_region_ids,omitempty"`
+	// Shops switched on in a region where the plugin is not active.
+	EnabledShopIds []string `protobuf:"bytes,13,rep,name=enabled_shop_ids,json=enabledShopIds,proto3" json:"enabled_shop_ids,omitempty"`
+	// Shops switched off in a region where the plugin is active.
+	DisabledShopIds []string `protobuf:"bytes,14,rep,name=disabled_shop_ids,json=disabledShopIds,proto3" json:"disabled_shop_ids,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *TenantContext) Reset() {
@@ -486,6 +495,27 @@ func (x *TenantContext) GetLocale() string {
 		return x.Locale
 	}
 	return ""
+}
+
+func (x *TenantContext) GetActiveRegionIds() []string {
+	if x != nil {
+		return x.ActiveRegionIds
+	}
+	return nil
+}
+
+func (x *TenantContext) GetEnabledShopIds() []string {
+	if x != nil {
+		return x.EnabledShopIds
+	}
+	return nil
+}
+
+func (x *TenantContext) GetDisabledShopIds() []string {
+	if x != nil {
+		return x.DisabledShopIds
+	}
+	return nil
 }
 
 // FieldError is one problem with one input field, for forms.
@@ -1556,18 +1586,82 @@ func (x *Adjustment) GetAllocations() []*LineAllocation {
 	return nil
 }
 
+// LineHold asks the host to place the order that a line ends up in on hold
+// when the checkout places it, in the same transaction, so that the order
+// never reaches fulfilment before the plugin releases or cancels it. The hold
+// is named after the plugin; its id reaches the plugin in the order events.
+type LineHold struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Line id from the request.
+	LineId string `protobuf:"bytes,1,opt,name=line_id,json=lineId,proto3" json:"line_id,omitempty"`
+	// Why, shown to the merchant and the shopper ("waiting for the group to fill").
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LineHold) Reset() {
+	*x = LineHold{}
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LineHold) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LineHold) ProtoMessage() {}
+
+func (x *LineHold) ProtoReflect() protoreflect.Message {
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LineHold.ProtoReflect.Descriptor instead.
+func (*LineHold) Descriptor() ([]byte, []int) {
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *LineHold) GetLineId() string {
+	if x != nil {
+		return x.LineId
+	}
+	return ""
+}
+
+func (x *LineHold) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // AdjustCartResponse carries the plugin's adjustments; empty means none.
 type AdjustCartResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Adjustments to apply, in order.
-	Adjustments   []*Adjustment `protobuf:"bytes,1,rep,name=adjustments,proto3" json:"adjustments,omitempty"`
+	Adjustments []*Adjustment `protobuf:"bytes,1,rep,name=adjustments,proto3" json:"adjustments,omitempty"`
+	// Problems with lines that carry this plugin's attributes (a group that is
+	// full, a limit reached), field "/lines/{line_id}". Any error makes the
+	// host refuse the checkout with these field errors; nothing is written.
+	Errors []*FieldError `protobuf:"bytes,2,rep,name=errors,proto3" json:"errors,omitempty"`
+	// Orders to hold when the checkout is placed.
+	Holds         []*LineHold `protobuf:"bytes,3,rep,name=holds,proto3" json:"holds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AdjustCartResponse) Reset() {
 	*x = AdjustCartResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1579,7 +1673,7 @@ func (x *AdjustCartResponse) String() string {
 func (*AdjustCartResponse) ProtoMessage() {}
 
 func (x *AdjustCartResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1592,12 +1686,26 @@ func (x *AdjustCartResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdjustCartResponse.ProtoReflect.Descriptor instead.
 func (*AdjustCartResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AdjustCartResponse) GetAdjustments() []*Adjustment {
 	if x != nil {
 		return x.Adjustments
+	}
+	return nil
+}
+
+func (x *AdjustCartResponse) GetErrors() []*FieldError {
+	if x != nil {
+		return x.Errors
+	}
+	return nil
+}
+
+func (x *AdjustCartResponse) GetHolds() []*LineHold {
+	if x != nil {
+		return x.Holds
 	}
 	return nil
 }
@@ -1628,7 +1736,7 @@ type AuthorizeTenderRequest struct {
 
 func (x *AuthorizeTenderRequest) Reset() {
 	*x = AuthorizeTenderRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1640,7 +1748,7 @@ func (x *AuthorizeTenderRequest) String() string {
 func (*AuthorizeTenderRequest) ProtoMessage() {}
 
 func (x *AuthorizeTenderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1653,7 +1761,7 @@ func (x *AuthorizeTenderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthorizeTenderRequest.ProtoReflect.Descriptor instead.
 func (*AuthorizeTenderRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AuthorizeTenderRequest) GetTenant() *TenantContext {
@@ -1733,7 +1841,7 @@ type CaptureTenderRequest struct {
 
 func (x *CaptureTenderRequest) Reset() {
 	*x = CaptureTenderRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1745,7 +1853,7 @@ func (x *CaptureTenderRequest) String() string {
 func (*CaptureTenderRequest) ProtoMessage() {}
 
 func (x *CaptureTenderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1758,7 +1866,7 @@ func (x *CaptureTenderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaptureTenderRequest.ProtoReflect.Descriptor instead.
 func (*CaptureTenderRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CaptureTenderRequest) GetTenant() *TenantContext {
@@ -1820,7 +1928,7 @@ type VoidTenderRequest struct {
 
 func (x *VoidTenderRequest) Reset() {
 	*x = VoidTenderRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1832,7 +1940,7 @@ func (x *VoidTenderRequest) String() string {
 func (*VoidTenderRequest) ProtoMessage() {}
 
 func (x *VoidTenderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1845,7 +1953,7 @@ func (x *VoidTenderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoidTenderRequest.ProtoReflect.Descriptor instead.
 func (*VoidTenderRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *VoidTenderRequest) GetTenant() *TenantContext {
@@ -1899,7 +2007,7 @@ type RefundTenderRequest struct {
 
 func (x *RefundTenderRequest) Reset() {
 	*x = RefundTenderRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1911,7 +2019,7 @@ func (x *RefundTenderRequest) String() string {
 func (*RefundTenderRequest) ProtoMessage() {}
 
 func (x *RefundTenderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1924,7 +2032,7 @@ func (x *RefundTenderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefundTenderRequest.ProtoReflect.Descriptor instead.
 func (*RefundTenderRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RefundTenderRequest) GetTenant() *TenantContext {
@@ -1995,7 +2103,7 @@ type TenderResponse struct {
 
 func (x *TenderResponse) Reset() {
 	*x = TenderResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[20]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2007,7 +2115,7 @@ func (x *TenderResponse) String() string {
 func (*TenderResponse) ProtoMessage() {}
 
 func (x *TenderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[20]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2020,7 +2128,7 @@ func (x *TenderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TenderResponse.ProtoReflect.Descriptor instead.
 func (*TenderResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *TenderResponse) GetStatus() TenderStatus {
@@ -2059,6 +2167,11 @@ func (x *TenderResponse) GetDeclineMessage() string {
 }
 
 // Event is one domain event from the host's outbox.
+//
+// Order events ("order.placed", "order.paid", "order.cancelled",
+// "order.refunded", "order.completed") carry the order as the JSON form of
+// the Order message (protojson, field names as in this file) in
+// payload_json; the shop's TenantContext comes with them.
 type Event struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Unique event id; the same event delivered twice has the same id.
@@ -2075,7 +2188,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[21]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2087,7 +2200,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[21]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2100,7 +2213,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Event) GetId() string {
@@ -2146,7 +2259,7 @@ type HandleEventRequest struct {
 
 func (x *HandleEventRequest) Reset() {
 	*x = HandleEventRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2158,7 +2271,7 @@ func (x *HandleEventRequest) String() string {
 func (*HandleEventRequest) ProtoMessage() {}
 
 func (x *HandleEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2171,7 +2284,7 @@ func (x *HandleEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleEventRequest.ProtoReflect.Descriptor instead.
 func (*HandleEventRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *HandleEventRequest) GetTenant() *TenantContext {
@@ -2204,7 +2317,7 @@ type HandleEventResponse struct {
 
 func (x *HandleEventResponse) Reset() {
 	*x = HandleEventResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2216,7 +2329,7 @@ func (x *HandleEventResponse) String() string {
 func (*HandleEventResponse) ProtoMessage() {}
 
 func (x *HandleEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2229,7 +2342,7 @@ func (x *HandleEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleEventResponse.ProtoReflect.Descriptor instead.
 func (*HandleEventResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 // RunJobRequest runs one job for one tenant.
@@ -2249,7 +2362,7 @@ type RunJobRequest struct {
 
 func (x *RunJobRequest) Reset() {
 	*x = RunJobRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[24]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2261,7 +2374,7 @@ func (x *RunJobRequest) String() string {
 func (*RunJobRequest) ProtoMessage() {}
 
 func (x *RunJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[24]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2274,7 +2387,7 @@ func (x *RunJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunJobRequest.ProtoReflect.Descriptor instead.
 func (*RunJobRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RunJobRequest) GetTenant() *TenantContext {
@@ -2316,7 +2429,7 @@ type RunJobResponse struct {
 
 func (x *RunJobResponse) Reset() {
 	*x = RunJobResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[25]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2328,7 +2441,7 @@ func (x *RunJobResponse) String() string {
 func (*RunJobResponse) ProtoMessage() {}
 
 func (x *RunJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[25]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2341,7 +2454,7 @@ func (x *RunJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunJobResponse.ProtoReflect.Descriptor instead.
 func (*RunJobResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RunJobResponse) GetSummary() string {
@@ -2364,7 +2477,7 @@ type Header struct {
 
 func (x *Header) Reset() {
 	*x = Header{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2376,7 +2489,7 @@ func (x *Header) String() string {
 func (*Header) ProtoMessage() {}
 
 func (x *Header) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2389,7 +2502,7 @@ func (x *Header) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Header.ProtoReflect.Descriptor instead.
 func (*Header) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Header) GetName() string {
@@ -2430,7 +2543,7 @@ type Identity struct {
 
 func (x *Identity) Reset() {
 	*x = Identity{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[27]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2442,7 +2555,7 @@ func (x *Identity) String() string {
 func (*Identity) ProtoMessage() {}
 
 func (x *Identity) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[27]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2455,7 +2568,7 @@ func (x *Identity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Identity.ProtoReflect.Descriptor instead.
 func (*Identity) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Identity) GetAuthenticated() bool {
@@ -2527,14 +2640,21 @@ type HandleHTTPRequest struct {
 	// Authenticated caller.
 	Identity *Identity `protobuf:"bytes,8,opt,name=identity,proto3" json:"identity,omitempty"`
 	// Area the route belongs to.
-	Area          RouteArea `protobuf:"varint,9,opt,name=area,proto3,enum=jishi.plugin.v1.RouteArea" json:"area,omitempty"`
+	Area RouteArea `protobuf:"varint,9,opt,name=area,proto3,enum=jishi.plugin.v1.RouteArea" json:"area,omitempty"`
+	// CSRF token the plugin embeds in HTML forms it serves, as a hidden field
+	// named "csrf_token"; the host refuses unsafe requests without it.
+	CsrfToken string `protobuf:"bytes,10,opt,name=csrf_token,json=csrfToken,proto3" json:"csrf_token,omitempty"`
+	// URL prefix the route is served under, for links the plugin builds:
+	// "/p/{plugin}" on the storefront and in the tenant admin console,
+	// "/merchant/shops/{shop}/p/{plugin}" in a shop's console.
+	Mount         string `protobuf:"bytes,11,opt,name=mount,proto3" json:"mount,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HandleHTTPRequest) Reset() {
 	*x = HandleHTTPRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[28]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2546,7 +2666,7 @@ func (x *HandleHTTPRequest) String() string {
 func (*HandleHTTPRequest) ProtoMessage() {}
 
 func (x *HandleHTTPRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[28]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2559,7 +2679,7 @@ func (x *HandleHTTPRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleHTTPRequest.ProtoReflect.Descriptor instead.
 func (*HandleHTTPRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *HandleHTTPRequest) GetTenant() *TenantContext {
@@ -2625,6 +2745,20 @@ func (x *HandleHTTPRequest) GetArea() RouteArea {
 	return RouteArea_ROUTE_AREA_UNSPECIFIED
 }
 
+func (x *HandleHTTPRequest) GetCsrfToken() string {
+	if x != nil {
+		return x.CsrfToken
+	}
+	return ""
+}
+
+func (x *HandleHTTPRequest) GetMount() string {
+	if x != nil {
+		return x.Mount
+	}
+	return ""
+}
+
 // HandleHTTPResponse is the answer the host sends back to the caller.
 type HandleHTTPResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2640,7 +2774,7 @@ type HandleHTTPResponse struct {
 
 func (x *HandleHTTPResponse) Reset() {
 	*x = HandleHTTPResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[29]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2652,7 +2786,7 @@ func (x *HandleHTTPResponse) String() string {
 func (*HandleHTTPResponse) ProtoMessage() {}
 
 func (x *HandleHTTPResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[29]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2665,7 +2799,7 @@ func (x *HandleHTTPResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleHTTPResponse.ProtoReflect.Descriptor instead.
 func (*HandleHTTPResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *HandleHTTPResponse) GetStatus() int32 {
@@ -2708,7 +2842,7 @@ type SlotContentRequest struct {
 
 func (x *SlotContentRequest) Reset() {
 	*x = SlotContentRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[30]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2720,7 +2854,7 @@ func (x *SlotContentRequest) String() string {
 func (*SlotContentRequest) ProtoMessage() {}
 
 func (x *SlotContentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[30]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2733,7 +2867,7 @@ func (x *SlotContentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlotContentRequest.ProtoReflect.Descriptor instead.
 func (*SlotContentRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{30}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SlotContentRequest) GetTenant() *TenantContext {
@@ -2797,7 +2931,7 @@ type SlotItem struct {
 
 func (x *SlotItem) Reset() {
 	*x = SlotItem{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[31]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2809,7 +2943,7 @@ func (x *SlotItem) String() string {
 func (*SlotItem) ProtoMessage() {}
 
 func (x *SlotItem) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[31]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2822,7 +2956,7 @@ func (x *SlotItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlotItem.ProtoReflect.Descriptor instead.
 func (*SlotItem) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{31}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SlotItem) GetTitle() string {
@@ -2894,7 +3028,7 @@ type SlotContentResponse struct {
 
 func (x *SlotContentResponse) Reset() {
 	*x = SlotContentResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[32]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2906,7 +3040,7 @@ func (x *SlotContentResponse) String() string {
 func (*SlotContentResponse) ProtoMessage() {}
 
 func (x *SlotContentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[32]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2919,7 +3053,7 @@ func (x *SlotContentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlotContentResponse.ProtoReflect.Descriptor instead.
 func (*SlotContentResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{32}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SlotContentResponse) GetItems() []*SlotItem {
@@ -2945,7 +3079,7 @@ type HealthRequest struct {
 
 func (x *HealthRequest) Reset() {
 	*x = HealthRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[33]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2957,7 +3091,7 @@ func (x *HealthRequest) String() string {
 func (*HealthRequest) ProtoMessage() {}
 
 func (x *HealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[33]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2970,7 +3104,7 @@ func (x *HealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthRequest.ProtoReflect.Descriptor instead.
 func (*HealthRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{33}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{34}
 }
 
 // HealthResponse reports health.
@@ -2986,7 +3120,7 @@ type HealthResponse struct {
 
 func (x *HealthResponse) Reset() {
 	*x = HealthResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[34]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2998,7 +3132,7 @@ func (x *HealthResponse) String() string {
 func (*HealthResponse) ProtoMessage() {}
 
 func (x *HealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[34]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3011,7 +3145,7 @@ func (x *HealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResponse.ProtoReflect.Descriptor instead.
 func (*HealthResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{34}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *HealthResponse) GetStatus() HealthStatus {
@@ -3047,7 +3181,7 @@ type Sku struct {
 
 func (x *Sku) Reset() {
 	*x = Sku{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[35]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3059,7 +3193,7 @@ func (x *Sku) String() string {
 func (*Sku) ProtoMessage() {}
 
 func (x *Sku) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[35]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3072,7 +3206,7 @@ func (x *Sku) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sku.ProtoReflect.Descriptor instead.
 func (*Sku) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{35}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Sku) GetId() string {
@@ -3131,7 +3265,7 @@ type Product struct {
 
 func (x *Product) Reset() {
 	*x = Product{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[36]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3143,7 +3277,7 @@ func (x *Product) String() string {
 func (*Product) ProtoMessage() {}
 
 func (x *Product) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[36]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3156,7 +3290,7 @@ func (x *Product) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Product.ProtoReflect.Descriptor instead.
 func (*Product) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{36}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Product) GetId() string {
@@ -3214,7 +3348,7 @@ type GetProductsRequest struct {
 
 func (x *GetProductsRequest) Reset() {
 	*x = GetProductsRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[37]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3226,7 +3360,7 @@ func (x *GetProductsRequest) String() string {
 func (*GetProductsRequest) ProtoMessage() {}
 
 func (x *GetProductsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[37]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3239,7 +3373,7 @@ func (x *GetProductsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProductsRequest.ProtoReflect.Descriptor instead.
 func (*GetProductsRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{37}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetProductsRequest) GetCapability() string {
@@ -3267,7 +3401,7 @@ type GetProductsResponse struct {
 
 func (x *GetProductsResponse) Reset() {
 	*x = GetProductsResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[38]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3279,7 +3413,7 @@ func (x *GetProductsResponse) String() string {
 func (*GetProductsResponse) ProtoMessage() {}
 
 func (x *GetProductsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[38]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3292,7 +3426,7 @@ func (x *GetProductsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProductsResponse.ProtoReflect.Descriptor instead.
 func (*GetProductsResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{38}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetProductsResponse) GetProducts() []*Product {
@@ -3316,14 +3450,17 @@ type OrderLine struct {
 	// Unit price in fen.
 	UnitPriceFen int64 `protobuf:"varint,5,opt,name=unit_price_fen,json=unitPriceFen,proto3" json:"unit_price_fen,omitempty"`
 	// Line total after discounts in fen.
-	TotalFen      int64 `protobuf:"varint,6,opt,name=total_fen,json=totalFen,proto3" json:"total_fen,omitempty"`
+	TotalFen int64 `protobuf:"varint,6,opt,name=total_fen,json=totalFen,proto3" json:"total_fen,omitempty"`
+	// Attributes the line was bought with, keyed by "{plugin}.{name}" (a
+	// group-buy group id, for instance).
+	Attributes    map[string]string `protobuf:"bytes,7,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *OrderLine) Reset() {
 	*x = OrderLine{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[39]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3335,7 +3472,7 @@ func (x *OrderLine) String() string {
 func (*OrderLine) ProtoMessage() {}
 
 func (x *OrderLine) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[39]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3348,7 +3485,7 @@ func (x *OrderLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OrderLine.ProtoReflect.Descriptor instead.
 func (*OrderLine) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{39}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *OrderLine) GetSkuId() string {
@@ -3393,6 +3530,13 @@ func (x *OrderLine) GetTotalFen() int64 {
 	return 0
 }
 
+func (x *OrderLine) GetAttributes() map[string]string {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
 // Order is one shop's order.
 type Order struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3417,14 +3561,16 @@ type Order struct {
 	// When it was placed.
 	PlacedAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=placed_at,json=placedAt,proto3" json:"placed_at,omitempty"`
 	// Holds currently on the order.
-	HoldIds       []string `protobuf:"bytes,11,rep,name=hold_ids,json=holdIds,proto3" json:"hold_ids,omitempty"`
+	HoldIds []string `protobuf:"bytes,11,rep,name=hold_ids,json=holdIds,proto3" json:"hold_ids,omitempty"`
+	// Tenant's region the shop belongs to.
+	RegionId      string `protobuf:"bytes,12,opt,name=region_id,json=regionId,proto3" json:"region_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Order) Reset() {
 	*x = Order{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[40]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3436,7 +3582,7 @@ func (x *Order) String() string {
 func (*Order) ProtoMessage() {}
 
 func (x *Order) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[40]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3449,7 +3595,7 @@ func (x *Order) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Order.ProtoReflect.Descriptor instead.
 func (*Order) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{40}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Order) GetId() string {
@@ -3529,6 +3675,13 @@ func (x *Order) GetHoldIds() []string {
 	return nil
 }
 
+func (x *Order) GetRegionId() string {
+	if x != nil {
+		return x.RegionId
+	}
+	return ""
+}
+
 // GetOrdersRequest names orders to read.
 type GetOrdersRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3542,7 +3695,7 @@ type GetOrdersRequest struct {
 
 func (x *GetOrdersRequest) Reset() {
 	*x = GetOrdersRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[41]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3554,7 +3707,7 @@ func (x *GetOrdersRequest) String() string {
 func (*GetOrdersRequest) ProtoMessage() {}
 
 func (x *GetOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[41]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3567,7 +3720,7 @@ func (x *GetOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOrdersRequest.ProtoReflect.Descriptor instead.
 func (*GetOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{41}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetOrdersRequest) GetCapability() string {
@@ -3595,7 +3748,7 @@ type GetOrdersResponse struct {
 
 func (x *GetOrdersResponse) Reset() {
 	*x = GetOrdersResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[42]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3607,7 +3760,7 @@ func (x *GetOrdersResponse) String() string {
 func (*GetOrdersResponse) ProtoMessage() {}
 
 func (x *GetOrdersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[42]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3620,7 +3773,7 @@ func (x *GetOrdersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOrdersResponse.ProtoReflect.Descriptor instead.
 func (*GetOrdersResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{42}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetOrdersResponse) GetOrders() []*Order {
@@ -3647,7 +3800,7 @@ type Customer struct {
 
 func (x *Customer) Reset() {
 	*x = Customer{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[43]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3659,7 +3812,7 @@ func (x *Customer) String() string {
 func (*Customer) ProtoMessage() {}
 
 func (x *Customer) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[43]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3672,7 +3825,7 @@ func (x *Customer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Customer.ProtoReflect.Descriptor instead.
 func (*Customer) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{43}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *Customer) GetId() string {
@@ -3716,7 +3869,7 @@ type GetCustomersRequest struct {
 
 func (x *GetCustomersRequest) Reset() {
 	*x = GetCustomersRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[44]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3728,7 +3881,7 @@ func (x *GetCustomersRequest) String() string {
 func (*GetCustomersRequest) ProtoMessage() {}
 
 func (x *GetCustomersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[44]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3741,7 +3894,7 @@ func (x *GetCustomersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomersRequest.ProtoReflect.Descriptor instead.
 func (*GetCustomersRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{44}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GetCustomersRequest) GetCapability() string {
@@ -3769,7 +3922,7 @@ type GetCustomersResponse struct {
 
 func (x *GetCustomersResponse) Reset() {
 	*x = GetCustomersResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[45]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3781,7 +3934,7 @@ func (x *GetCustomersResponse) String() string {
 func (*GetCustomersResponse) ProtoMessage() {}
 
 func (x *GetCustomersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[45]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3794,7 +3947,7 @@ func (x *GetCustomersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomersResponse.ProtoReflect.Descriptor instead.
 func (*GetCustomersResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{45}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetCustomersResponse) GetCustomers() []*Customer {
@@ -3824,7 +3977,7 @@ type PlaceOrderHoldRequest struct {
 
 func (x *PlaceOrderHoldRequest) Reset() {
 	*x = PlaceOrderHoldRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[46]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3836,7 +3989,7 @@ func (x *PlaceOrderHoldRequest) String() string {
 func (*PlaceOrderHoldRequest) ProtoMessage() {}
 
 func (x *PlaceOrderHoldRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[46]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3849,7 +4002,7 @@ func (x *PlaceOrderHoldRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaceOrderHoldRequest.ProtoReflect.Descriptor instead.
 func (*PlaceOrderHoldRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{46}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *PlaceOrderHoldRequest) GetCapability() string {
@@ -3898,7 +4051,7 @@ type PlaceOrderHoldResponse struct {
 
 func (x *PlaceOrderHoldResponse) Reset() {
 	*x = PlaceOrderHoldResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[47]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3910,7 +4063,7 @@ func (x *PlaceOrderHoldResponse) String() string {
 func (*PlaceOrderHoldResponse) ProtoMessage() {}
 
 func (x *PlaceOrderHoldResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[47]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3923,7 +4076,7 @@ func (x *PlaceOrderHoldResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaceOrderHoldResponse.ProtoReflect.Descriptor instead.
 func (*PlaceOrderHoldResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{47}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *PlaceOrderHoldResponse) GetHoldId() string {
@@ -3948,7 +4101,7 @@ type ReleaseOrderHoldRequest struct {
 
 func (x *ReleaseOrderHoldRequest) Reset() {
 	*x = ReleaseOrderHoldRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[48]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3960,7 +4113,7 @@ func (x *ReleaseOrderHoldRequest) String() string {
 func (*ReleaseOrderHoldRequest) ProtoMessage() {}
 
 func (x *ReleaseOrderHoldRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[48]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3973,7 +4126,7 @@ func (x *ReleaseOrderHoldRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseOrderHoldRequest.ProtoReflect.Descriptor instead.
 func (*ReleaseOrderHoldRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{48}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ReleaseOrderHoldRequest) GetCapability() string {
@@ -4006,7 +4159,7 @@ type ReleaseOrderHoldResponse struct {
 
 func (x *ReleaseOrderHoldResponse) Reset() {
 	*x = ReleaseOrderHoldResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[49]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4018,7 +4171,7 @@ func (x *ReleaseOrderHoldResponse) String() string {
 func (*ReleaseOrderHoldResponse) ProtoMessage() {}
 
 func (x *ReleaseOrderHoldResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[49]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4031,7 +4184,7 @@ func (x *ReleaseOrderHoldResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseOrderHoldResponse.ProtoReflect.Descriptor instead.
 func (*ReleaseOrderHoldResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{49}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{50}
 }
 
 // CancelOrderRequest cancels an order.
@@ -4053,7 +4206,7 @@ type CancelOrderRequest struct {
 
 func (x *CancelOrderRequest) Reset() {
 	*x = CancelOrderRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[50]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4065,7 +4218,7 @@ func (x *CancelOrderRequest) String() string {
 func (*CancelOrderRequest) ProtoMessage() {}
 
 func (x *CancelOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[50]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4078,7 +4231,7 @@ func (x *CancelOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelOrderRequest.ProtoReflect.Descriptor instead.
 func (*CancelOrderRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{50}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *CancelOrderRequest) GetCapability() string {
@@ -4127,7 +4280,7 @@ type CancelOrderResponse struct {
 
 func (x *CancelOrderResponse) Reset() {
 	*x = CancelOrderResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[51]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4139,7 +4292,7 @@ func (x *CancelOrderResponse) String() string {
 func (*CancelOrderResponse) ProtoMessage() {}
 
 func (x *CancelOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[51]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4152,7 +4305,7 @@ func (x *CancelOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelOrderResponse.ProtoReflect.Descriptor instead.
 func (*CancelOrderResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{51}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *CancelOrderResponse) GetOrder() *Order {
@@ -4181,7 +4334,7 @@ type RefundOrderRequest struct {
 
 func (x *RefundOrderRequest) Reset() {
 	*x = RefundOrderRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[52]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4193,7 +4346,7 @@ func (x *RefundOrderRequest) String() string {
 func (*RefundOrderRequest) ProtoMessage() {}
 
 func (x *RefundOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[52]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4206,7 +4359,7 @@ func (x *RefundOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefundOrderRequest.ProtoReflect.Descriptor instead.
 func (*RefundOrderRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{52}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *RefundOrderRequest) GetCapability() string {
@@ -4257,7 +4410,7 @@ type RefundOrderResponse struct {
 
 func (x *RefundOrderResponse) Reset() {
 	*x = RefundOrderResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[53]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4269,7 +4422,7 @@ func (x *RefundOrderResponse) String() string {
 func (*RefundOrderResponse) ProtoMessage() {}
 
 func (x *RefundOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[53]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4282,7 +4435,7 @@ func (x *RefundOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefundOrderResponse.ProtoReflect.Descriptor instead.
 func (*RefundOrderResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{53}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *RefundOrderResponse) GetRefundId() string {
@@ -4314,7 +4467,7 @@ type CreateOrderLine struct {
 
 func (x *CreateOrderLine) Reset() {
 	*x = CreateOrderLine{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[54]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4326,7 +4479,7 @@ func (x *CreateOrderLine) String() string {
 func (*CreateOrderLine) ProtoMessage() {}
 
 func (x *CreateOrderLine) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[54]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4339,7 +4492,7 @@ func (x *CreateOrderLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateOrderLine.ProtoReflect.Descriptor instead.
 func (*CreateOrderLine) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{54}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *CreateOrderLine) GetSkuId() string {
@@ -4382,7 +4535,7 @@ type CreateOrderRequest struct {
 
 func (x *CreateOrderRequest) Reset() {
 	*x = CreateOrderRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[55]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4394,7 +4547,7 @@ func (x *CreateOrderRequest) String() string {
 func (*CreateOrderRequest) ProtoMessage() {}
 
 func (x *CreateOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[55]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4407,7 +4560,7 @@ func (x *CreateOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateOrderRequest.ProtoReflect.Descriptor instead.
 func (*CreateOrderRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{55}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *CreateOrderRequest) GetCapability() string {
@@ -4456,7 +4609,7 @@ type CreateOrderResponse struct {
 
 func (x *CreateOrderResponse) Reset() {
 	*x = CreateOrderResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[56]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4468,7 +4621,7 @@ func (x *CreateOrderResponse) String() string {
 func (*CreateOrderResponse) ProtoMessage() {}
 
 func (x *CreateOrderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[56]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4481,7 +4634,7 @@ func (x *CreateOrderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateOrderResponse.ProtoReflect.Descriptor instead.
 func (*CreateOrderResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{56}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *CreateOrderResponse) GetOrder() *Order {
@@ -4510,7 +4663,7 @@ type RecordUsageRequest struct {
 
 func (x *RecordUsageRequest) Reset() {
 	*x = RecordUsageRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[57]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4522,7 +4675,7 @@ func (x *RecordUsageRequest) String() string {
 func (*RecordUsageRequest) ProtoMessage() {}
 
 func (x *RecordUsageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[57]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4535,7 +4688,7 @@ func (x *RecordUsageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordUsageRequest.ProtoReflect.Descriptor instead.
 func (*RecordUsageRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{57}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *RecordUsageRequest) GetCapability() string {
@@ -4582,7 +4735,7 @@ type RecordUsageResponse struct {
 
 func (x *RecordUsageResponse) Reset() {
 	*x = RecordUsageResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[58]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4594,7 +4747,7 @@ func (x *RecordUsageResponse) String() string {
 func (*RecordUsageResponse) ProtoMessage() {}
 
 func (x *RecordUsageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[58]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4607,7 +4760,7 @@ func (x *RecordUsageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordUsageResponse.ProtoReflect.Descriptor instead.
 func (*RecordUsageResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{58}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{59}
 }
 
 // SendEmailRequest sends one plain-text e-mail. Exactly one recipient is set.
@@ -4634,7 +4787,7 @@ type SendEmailRequest struct {
 
 func (x *SendEmailRequest) Reset() {
 	*x = SendEmailRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[59]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4646,7 +4799,7 @@ func (x *SendEmailRequest) String() string {
 func (*SendEmailRequest) ProtoMessage() {}
 
 func (x *SendEmailRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[59]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4659,7 +4812,7 @@ func (x *SendEmailRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendEmailRequest.ProtoReflect.Descriptor instead.
 func (*SendEmailRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{59}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SendEmailRequest) GetCapability() string {
@@ -4744,7 +4897,7 @@ type SendEmailResponse struct {
 
 func (x *SendEmailResponse) Reset() {
 	*x = SendEmailResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[60]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4756,7 +4909,7 @@ func (x *SendEmailResponse) String() string {
 func (*SendEmailResponse) ProtoMessage() {}
 
 func (x *SendEmailResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[60]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4769,7 +4922,7 @@ func (x *SendEmailResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendEmailResponse.ProtoReflect.Descriptor instead.
 func (*SendEmailResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{60}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *SendEmailResponse) GetMessageId() string {
@@ -4783,7 +4936,7 @@ var File_jishi_plugin_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
-	"\x1cjishi/plugin/v1/plugin.proto\x12\x0fjishi.plugin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x03\n" +
+	"\x1cjishi/plugin/v1/plugin.proto\x12\x0fjishi.plugin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x04\n" +
 	"\rTenantContext\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1f\n" +
 	"\vtenant_slug\x18\x02 \x01(\tR\n" +
@@ -4801,7 +4954,10 @@ const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x15capability_expires_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x13capabilityExpiresAt\x126\n" +
 	"\bdeadline\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12\x16\n" +
-	"\x06locale\x18\v \x01(\tR\x06locale\"\xd9\x01\n" +
+	"\x06locale\x18\v \x01(\tR\x06locale\x12*\n" +
+	"\x11active_region_ids\x18\f \x03(\tR\x0factiveRegionIds\x12(\n" +
+	"\x10enabled_shop_ids\x18\r \x03(\tR\x0eenabledShopIds\x12*\n" +
+	"\x11disabled_shop_ids\x18\x0e \x03(\tR\x0fdisabledShopIds\"\xd9\x01\n" +
 	"\n" +
 	"FieldError\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x1f\n" +
@@ -4896,9 +5052,14 @@ const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12\x1d\n" +
 	"\n" +
 	"amount_fen\x18\x03 \x01(\x03R\tamountFen\x12A\n" +
-	"\vallocations\x18\x04 \x03(\v2\x1f.jishi.plugin.v1.LineAllocationR\vallocations\"S\n" +
+	"\vallocations\x18\x04 \x03(\v2\x1f.jishi.plugin.v1.LineAllocationR\vallocations\";\n" +
+	"\bLineHold\x12\x17\n" +
+	"\aline_id\x18\x01 \x01(\tR\x06lineId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xb9\x01\n" +
 	"\x12AdjustCartResponse\x12=\n" +
-	"\vadjustments\x18\x01 \x03(\v2\x1b.jishi.plugin.v1.AdjustmentR\vadjustments\"\xca\x02\n" +
+	"\vadjustments\x18\x01 \x03(\v2\x1b.jishi.plugin.v1.AdjustmentR\vadjustments\x123\n" +
+	"\x06errors\x18\x02 \x03(\v2\x1b.jishi.plugin.v1.FieldErrorR\x06errors\x12/\n" +
+	"\x05holds\x18\x03 \x03(\v2\x19.jishi.plugin.v1.LineHoldR\x05holds\"\xca\x02\n" +
 	"\x16AuthorizeTenderRequest\x126\n" +
 	"\x06tenant\x18\x01 \x01(\v2\x1e.jishi.plugin.v1.TenantContextR\x06tenant\x12\x1d\n" +
 	"\n" +
@@ -4972,7 +5133,7 @@ const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x05roles\x18\x05 \x03(\tR\x05roles\x12 \n" +
 	"\vpermissions\x18\x06 \x03(\tR\vpermissions\x12\x1d\n" +
 	"\n" +
-	"session_id\x18\a \x01(\tR\tsessionId\"\xd8\x02\n" +
+	"session_id\x18\a \x01(\tR\tsessionId\"\x8d\x03\n" +
 	"\x11HandleHTTPRequest\x126\n" +
 	"\x06tenant\x18\x01 \x01(\v2\x1e.jishi.plugin.v1.TenantContextR\x06tenant\x12\x16\n" +
 	"\x06method\x18\x02 \x01(\tR\x06method\x12\x12\n" +
@@ -4982,7 +5143,11 @@ const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	"\aheaders\x18\x06 \x03(\v2\x17.jishi.plugin.v1.HeaderR\aheaders\x12\x12\n" +
 	"\x04body\x18\a \x01(\fR\x04body\x125\n" +
 	"\bidentity\x18\b \x01(\v2\x19.jishi.plugin.v1.IdentityR\bidentity\x12.\n" +
-	"\x04area\x18\t \x01(\x0e2\x1a.jishi.plugin.v1.RouteAreaR\x04area\"s\n" +
+	"\x04area\x18\t \x01(\x0e2\x1a.jishi.plugin.v1.RouteAreaR\x04area\x12\x1d\n" +
+	"\n" +
+	"csrf_token\x18\n" +
+	" \x01(\tR\tcsrfToken\x12\x14\n" +
+	"\x05mount\x18\v \x01(\tR\x05mount\"s\n" +
 	"\x12HandleHTTPResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\x05R\x06status\x121\n" +
 	"\aheaders\x18\x02 \x03(\v2\x17.jishi.plugin.v1.HeaderR\aheaders\x12\x12\n" +
@@ -5037,7 +5202,7 @@ const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	"\vproduct_ids\x18\x02 \x03(\tR\n" +
 	"productIds\"K\n" +
 	"\x13GetProductsResponse\x124\n" +
-	"\bproducts\x18\x01 \x03(\v2\x18.jishi.plugin.v1.ProductR\bproducts\"\xb4\x01\n" +
+	"\bproducts\x18\x01 \x03(\v2\x18.jishi.plugin.v1.ProductR\bproducts\"\xbf\x02\n" +
 	"\tOrderLine\x12\x15\n" +
 	"\x06sku_id\x18\x01 \x01(\tR\x05skuId\x12\x1d\n" +
 	"\n" +
@@ -5045,7 +5210,13 @@ const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x1a\n" +
 	"\bquantity\x18\x04 \x01(\x05R\bquantity\x12$\n" +
 	"\x0eunit_price_fen\x18\x05 \x01(\x03R\funitPriceFen\x12\x1b\n" +
-	"\ttotal_fen\x18\x06 \x01(\x03R\btotalFen\"\xf7\x02\n" +
+	"\ttotal_fen\x18\x06 \x01(\x03R\btotalFen\x12J\n" +
+	"\n" +
+	"attributes\x18\a \x03(\v2*.jishi.plugin.v1.OrderLine.AttributesEntryR\n" +
+	"attributes\x1a=\n" +
+	"\x0fAttributesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x94\x03\n" +
 	"\x05Order\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12*\n" +
 	"\x11checkout_group_id\x18\x02 \x01(\tR\x0fcheckoutGroupId\x12\x17\n" +
@@ -5059,7 +5230,8 @@ const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x05lines\x18\t \x03(\v2\x1a.jishi.plugin.v1.OrderLineR\x05lines\x127\n" +
 	"\tplaced_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\bplacedAt\x12\x19\n" +
-	"\bhold_ids\x18\v \x03(\tR\aholdIds\"O\n" +
+	"\bhold_ids\x18\v \x03(\tR\aholdIds\x12\x1b\n" +
+	"\tregion_id\x18\f \x01(\tR\bregionId\"O\n" +
 	"\x10GetOrdersRequest\x12\x1e\n" +
 	"\n" +
 	"capability\x18\x01 \x01(\tR\n" +
@@ -5230,7 +5402,7 @@ func file_jishi_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_jishi_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_jishi_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
+var file_jishi_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 66)
 var file_jishi_plugin_v1_plugin_proto_goTypes = []any{
 	(HookName)(0),                    // 0: jishi.plugin.v1.HookName
 	(FailurePolicy)(0),               // 1: jishi.plugin.v1.FailurePolicy
@@ -5252,158 +5424,163 @@ var file_jishi_plugin_v1_plugin_proto_goTypes = []any{
 	(*AdjustCartRequest)(nil),        // 17: jishi.plugin.v1.AdjustCartRequest
 	(*LineAllocation)(nil),           // 18: jishi.plugin.v1.LineAllocation
 	(*Adjustment)(nil),               // 19: jishi.plugin.v1.Adjustment
-	(*AdjustCartResponse)(nil),       // 20: jishi.plugin.v1.AdjustCartResponse
-	(*AuthorizeTenderRequest)(nil),   // 21: jishi.plugin.v1.AuthorizeTenderRequest
-	(*CaptureTenderRequest)(nil),     // 22: jishi.plugin.v1.CaptureTenderRequest
-	(*VoidTenderRequest)(nil),        // 23: jishi.plugin.v1.VoidTenderRequest
-	(*RefundTenderRequest)(nil),      // 24: jishi.plugin.v1.RefundTenderRequest
-	(*TenderResponse)(nil),           // 25: jishi.plugin.v1.TenderResponse
-	(*Event)(nil),                    // 26: jishi.plugin.v1.Event
-	(*HandleEventRequest)(nil),       // 27: jishi.plugin.v1.HandleEventRequest
-	(*HandleEventResponse)(nil),      // 28: jishi.plugin.v1.HandleEventResponse
-	(*RunJobRequest)(nil),            // 29: jishi.plugin.v1.RunJobRequest
-	(*RunJobResponse)(nil),           // 30: jishi.plugin.v1.RunJobResponse
-	(*Header)(nil),                   // 31: jishi.plugin.v1.Header
-	(*Identity)(nil),                 // 32: jishi.plugin.v1.Identity
-	(*HandleHTTPRequest)(nil),        // 33: jishi.plugin.v1.HandleHTTPRequest
-	(*HandleHTTPResponse)(nil),       // 34: jishi.plugin.v1.HandleHTTPResponse
-	(*SlotContentRequest)(nil),       // 35: jishi.plugin.v1.SlotContentRequest
-	(*SlotItem)(nil),                 // 36: jishi.plugin.v1.SlotItem
-	(*SlotContentResponse)(nil),      // 37: jishi.plugin.v1.SlotContentResponse
-	(*HealthRequest)(nil),            // 38: jishi.plugin.v1.HealthRequest
-	(*HealthResponse)(nil),           // 39: jishi.plugin.v1.HealthResponse
-	(*Sku)(nil),                      // 40: jishi.plugin.v1.Sku
-	(*Product)(nil),                  // 41: jishi.plugin.v1.Product
-	(*GetProductsRequest)(nil),       // 42: jishi.plugin.v1.GetProductsRequest
-	(*GetProductsResponse)(nil),      // 43: jishi.plugin.v1.GetProductsResponse
-	(*OrderLine)(nil),                // 44: jishi.plugin.v1.OrderLine
-	(*Order)(nil),                    // 45: jishi.plugin.v1.Order
-	(*GetOrdersRequest)(nil),         // 46: jishi.plugin.v1.GetOrdersRequest
-	(*GetOrdersResponse)(nil),        // 47: jishi.plugin.v1.GetOrdersResponse
-	(*Customer)(nil),                 // 48: jishi.plugin.v1.Customer
-	(*GetCustomersRequest)(nil),      // 49: jishi.plugin.v1.GetCustomersRequest
-	(*GetCustomersResponse)(nil),     // 50: jishi.plugin.v1.GetCustomersResponse
-	(*PlaceOrderHoldRequest)(nil),    // 51: jishi.plugin.v1.PlaceOrderHoldRequest
-	(*PlaceOrderHoldResponse)(nil),   // 52: jishi.plugin.v1.PlaceOrderHoldResponse
-	(*ReleaseOrderHoldRequest)(nil),  // 53: jishi.plugin.v1.ReleaseOrderHoldRequest
-	(*ReleaseOrderHoldResponse)(nil), // 54: jishi.plugin.v1.ReleaseOrderHoldResponse
-	(*CancelOrderRequest)(nil),       // 55: jishi.plugin.v1.CancelOrderRequest
-	(*CancelOrderResponse)(nil),      // 56: jishi.plugin.v1.CancelOrderResponse
-	(*RefundOrderRequest)(nil),       // 57: jishi.plugin.v1.RefundOrderRequest
-	(*RefundOrderResponse)(nil),      // 58: jishi.plugin.v1.RefundOrderResponse
-	(*CreateOrderLine)(nil),          // 59: jishi.plugin.v1.CreateOrderLine
-	(*CreateOrderRequest)(nil),       // 60: jishi.plugin.v1.CreateOrderRequest
-	(*CreateOrderResponse)(nil),      // 61: jishi.plugin.v1.CreateOrderResponse
-	(*RecordUsageRequest)(nil),       // 62: jishi.plugin.v1.RecordUsageRequest
-	(*RecordUsageResponse)(nil),      // 63: jishi.plugin.v1.RecordUsageResponse
-	(*SendEmailRequest)(nil),         // 64: jishi.plugin.v1.SendEmailRequest
-	(*SendEmailResponse)(nil),        // 65: jishi.plugin.v1.SendEmailResponse
-	nil,                              // 66: jishi.plugin.v1.FieldError.ParamsEntry
-	nil,                              // 67: jishi.plugin.v1.CartLine.AttributesEntry
-	nil,                              // 68: jishi.plugin.v1.SlotContentRequest.PageEntry
-	(*timestamppb.Timestamp)(nil),    // 69: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),      // 70: google.protobuf.Duration
+	(*LineHold)(nil),                 // 20: jishi.plugin.v1.LineHold
+	(*AdjustCartResponse)(nil),       // 21: jishi.plugin.v1.AdjustCartResponse
+	(*AuthorizeTenderRequest)(nil),   // 22: jishi.plugin.v1.AuthorizeTenderRequest
+	(*CaptureTenderRequest)(nil),     // 23: jishi.plugin.v1.CaptureTenderRequest
+	(*VoidTenderRequest)(nil),        // 24: jishi.plugin.v1.VoidTenderRequest
+	(*RefundTenderRequest)(nil),      // 25: jishi.plugin.v1.RefundTenderRequest
+	(*TenderResponse)(nil),           // 26: jishi.plugin.v1.TenderResponse
+	(*Event)(nil),                    // 27: jishi.plugin.v1.Event
+	(*HandleEventRequest)(nil),       // 28: jishi.plugin.v1.HandleEventRequest
+	(*HandleEventResponse)(nil),      // 29: jishi.plugin.v1.HandleEventResponse
+	(*RunJobRequest)(nil),            // 30: jishi.plugin.v1.RunJobRequest
+	(*RunJobResponse)(nil),           // 31: jishi.plugin.v1.RunJobResponse
+	(*Header)(nil),                   // 32: jishi.plugin.v1.Header
+	(*Identity)(nil),                 // 33: jishi.plugin.v1.Identity
+	(*HandleHTTPRequest)(nil),        // 34: jishi.plugin.v1.HandleHTTPRequest
+	(*HandleHTTPResponse)(nil),       // 35: jishi.plugin.v1.HandleHTTPResponse
+	(*SlotContentRequest)(nil),       // 36: jishi.plugin.v1.SlotContentRequest
+	(*SlotItem)(nil),                 // 37: jishi.plugin.v1.SlotItem
+	(*SlotContentResponse)(nil),      // 38: jishi.plugin.v1.SlotContentResponse
+	(*HealthRequest)(nil),            // 39: jishi.plugin.v1.HealthRequest
+	(*HealthResponse)(nil),           // 40: jishi.plugin.v1.HealthResponse
+	(*Sku)(nil),                      // 41: jishi.plugin.v1.Sku
+	(*Product)(nil),                  // 42: jishi.plugin.v1.Product
+	(*GetProductsRequest)(nil),       // 43: jishi.plugin.v1.GetProductsRequest
+	(*GetProductsResponse)(nil),      // 44: jishi.plugin.v1.GetProductsResponse
+	(*OrderLine)(nil),                // 45: jishi.plugin.v1.OrderLine
+	(*Order)(nil),                    // 46: jishi.plugin.v1.Order
+	(*GetOrdersRequest)(nil),         // 47: jishi.plugin.v1.GetOrdersRequest
+	(*GetOrdersResponse)(nil),        // 48: jishi.plugin.v1.GetOrdersResponse
+	(*Customer)(nil),                 // 49: jishi.plugin.v1.Customer
+	(*GetCustomersRequest)(nil),      // 50: jishi.plugin.v1.GetCustomersRequest
+	(*GetCustomersResponse)(nil),     // 51: jishi.plugin.v1.GetCustomersResponse
+	(*PlaceOrderHoldRequest)(nil),    // 52: jishi.plugin.v1.PlaceOrderHoldRequest
+	(*PlaceOrderHoldResponse)(nil),   // 53: jishi.plugin.v1.PlaceOrderHoldResponse
+	(*ReleaseOrderHoldRequest)(nil),  // 54: jishi.plugin.v1.ReleaseOrderHoldRequest
+	(*ReleaseOrderHoldResponse)(nil), // 55: jishi.plugin.v1.ReleaseOrderHoldResponse
+	(*CancelOrderRequest)(nil),       // 56: jishi.plugin.v1.CancelOrderRequest
+	(*CancelOrderResponse)(nil),      // 57: jishi.plugin.v1.CancelOrderResponse
+	(*RefundOrderRequest)(nil),       // 58: jishi.plugin.v1.RefundOrderRequest
+	(*RefundOrderResponse)(nil),      // 59: jishi.plugin.v1.RefundOrderResponse
+	(*CreateOrderLine)(nil),          // 60: jishi.plugin.v1.CreateOrderLine
+	(*CreateOrderRequest)(nil),       // 61: jishi.plugin.v1.CreateOrderRequest
+	(*CreateOrderResponse)(nil),      // 62: jishi.plugin.v1.CreateOrderResponse
+	(*RecordUsageRequest)(nil),       // 63: jishi.plugin.v1.RecordUsageRequest
+	(*RecordUsageResponse)(nil),      // 64: jishi.plugin.v1.RecordUsageResponse
+	(*SendEmailRequest)(nil),         // 65: jishi.plugin.v1.SendEmailRequest
+	(*SendEmailResponse)(nil),        // 66: jishi.plugin.v1.SendEmailResponse
+	nil,                              // 67: jishi.plugin.v1.FieldError.ParamsEntry
+	nil,                              // 68: jishi.plugin.v1.CartLine.AttributesEntry
+	nil,                              // 69: jishi.plugin.v1.SlotContentRequest.PageEntry
+	nil,                              // 70: jishi.plugin.v1.OrderLine.AttributesEntry
+	(*timestamppb.Timestamp)(nil),    // 71: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),      // 72: google.protobuf.Duration
 }
 var file_jishi_plugin_v1_plugin_proto_depIdxs = []int32{
-	69, // 0: jishi.plugin.v1.TenantContext.capability_expires_at:type_name -> google.protobuf.Timestamp
-	69, // 1: jishi.plugin.v1.TenantContext.deadline:type_name -> google.protobuf.Timestamp
-	66, // 2: jishi.plugin.v1.FieldError.params:type_name -> jishi.plugin.v1.FieldError.ParamsEntry
+	71, // 0: jishi.plugin.v1.TenantContext.capability_expires_at:type_name -> google.protobuf.Timestamp
+	71, // 1: jishi.plugin.v1.TenantContext.deadline:type_name -> google.protobuf.Timestamp
+	67, // 2: jishi.plugin.v1.FieldError.params:type_name -> jishi.plugin.v1.FieldError.ParamsEntry
 	8,  // 3: jishi.plugin.v1.Manifest.hooks:type_name -> jishi.plugin.v1.HookSpec
 	9,  // 4: jishi.plugin.v1.Manifest.jobs:type_name -> jishi.plugin.v1.JobSpec
 	10, // 5: jishi.plugin.v1.Manifest.routes:type_name -> jishi.plugin.v1.RouteSpec
 	11, // 6: jishi.plugin.v1.Manifest.slots:type_name -> jishi.plugin.v1.SlotSpec
 	0,  // 7: jishi.plugin.v1.HookSpec.name:type_name -> jishi.plugin.v1.HookName
 	1,  // 8: jishi.plugin.v1.HookSpec.failure_policy:type_name -> jishi.plugin.v1.FailurePolicy
-	70, // 9: jishi.plugin.v1.JobSpec.interval:type_name -> google.protobuf.Duration
+	72, // 9: jishi.plugin.v1.JobSpec.interval:type_name -> google.protobuf.Duration
 	2,  // 10: jishi.plugin.v1.RouteSpec.area:type_name -> jishi.plugin.v1.RouteArea
 	7,  // 11: jishi.plugin.v1.DescribeResponse.manifest:type_name -> jishi.plugin.v1.Manifest
 	5,  // 12: jishi.plugin.v1.ValidateConfigRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
 	6,  // 13: jishi.plugin.v1.ValidateConfigResponse.errors:type_name -> jishi.plugin.v1.FieldError
-	67, // 14: jishi.plugin.v1.CartLine.attributes:type_name -> jishi.plugin.v1.CartLine.AttributesEntry
+	68, // 14: jishi.plugin.v1.CartLine.attributes:type_name -> jishi.plugin.v1.CartLine.AttributesEntry
 	5,  // 15: jishi.plugin.v1.AdjustCartRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
 	16, // 16: jishi.plugin.v1.AdjustCartRequest.lines:type_name -> jishi.plugin.v1.CartLine
 	18, // 17: jishi.plugin.v1.Adjustment.allocations:type_name -> jishi.plugin.v1.LineAllocation
 	19, // 18: jishi.plugin.v1.AdjustCartResponse.adjustments:type_name -> jishi.plugin.v1.Adjustment
-	5,  // 19: jishi.plugin.v1.AuthorizeTenderRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
-	5,  // 20: jishi.plugin.v1.CaptureTenderRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
-	5,  // 21: jishi.plugin.v1.VoidTenderRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
-	5,  // 22: jishi.plugin.v1.RefundTenderRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
-	3,  // 23: jishi.plugin.v1.TenderResponse.status:type_name -> jishi.plugin.v1.TenderStatus
-	69, // 24: jishi.plugin.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
-	5,  // 25: jishi.plugin.v1.HandleEventRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
-	26, // 26: jishi.plugin.v1.HandleEventRequest.event:type_name -> jishi.plugin.v1.Event
-	5,  // 27: jishi.plugin.v1.RunJobRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
-	69, // 28: jishi.plugin.v1.RunJobRequest.scheduled_at:type_name -> google.protobuf.Timestamp
-	5,  // 29: jishi.plugin.v1.HandleHTTPRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
-	31, // 30: jishi.plugin.v1.HandleHTTPRequest.headers:type_name -> jishi.plugin.v1.Header
-	32, // 31: jishi.plugin.v1.HandleHTTPRequest.identity:type_name -> jishi.plugin.v1.Identity
-	2,  // 32: jishi.plugin.v1.HandleHTTPRequest.area:type_name -> jishi.plugin.v1.RouteArea
-	31, // 33: jishi.plugin.v1.HandleHTTPResponse.headers:type_name -> jishi.plugin.v1.Header
-	5,  // 34: jishi.plugin.v1.SlotContentRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
-	68, // 35: jishi.plugin.v1.SlotContentRequest.page:type_name -> jishi.plugin.v1.SlotContentRequest.PageEntry
-	69, // 36: jishi.plugin.v1.SlotItem.ends_at:type_name -> google.protobuf.Timestamp
-	36, // 37: jishi.plugin.v1.SlotContentResponse.items:type_name -> jishi.plugin.v1.SlotItem
-	4,  // 38: jishi.plugin.v1.HealthResponse.status:type_name -> jishi.plugin.v1.HealthStatus
-	40, // 39: jishi.plugin.v1.Product.skus:type_name -> jishi.plugin.v1.Sku
-	41, // 40: jishi.plugin.v1.GetProductsResponse.products:type_name -> jishi.plugin.v1.Product
-	44, // 41: jishi.plugin.v1.Order.lines:type_name -> jishi.plugin.v1.OrderLine
-	69, // 42: jishi.plugin.v1.Order.placed_at:type_name -> google.protobuf.Timestamp
-	45, // 43: jishi.plugin.v1.GetOrdersResponse.orders:type_name -> jishi.plugin.v1.Order
-	48, // 44: jishi.plugin.v1.GetCustomersResponse.customers:type_name -> jishi.plugin.v1.Customer
-	69, // 45: jishi.plugin.v1.PlaceOrderHoldRequest.expires_at:type_name -> google.protobuf.Timestamp
-	45, // 46: jishi.plugin.v1.CancelOrderResponse.order:type_name -> jishi.plugin.v1.Order
-	59, // 47: jishi.plugin.v1.CreateOrderRequest.lines:type_name -> jishi.plugin.v1.CreateOrderLine
-	45, // 48: jishi.plugin.v1.CreateOrderResponse.order:type_name -> jishi.plugin.v1.Order
-	69, // 49: jishi.plugin.v1.RecordUsageRequest.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 50: jishi.plugin.v1.Plugin.Describe:input_type -> jishi.plugin.v1.DescribeRequest
-	14, // 51: jishi.plugin.v1.Plugin.ValidateConfig:input_type -> jishi.plugin.v1.ValidateConfigRequest
-	17, // 52: jishi.plugin.v1.Plugin.AdjustCart:input_type -> jishi.plugin.v1.AdjustCartRequest
-	21, // 53: jishi.plugin.v1.Plugin.AuthorizeTender:input_type -> jishi.plugin.v1.AuthorizeTenderRequest
-	22, // 54: jishi.plugin.v1.Plugin.CaptureTender:input_type -> jishi.plugin.v1.CaptureTenderRequest
-	23, // 55: jishi.plugin.v1.Plugin.VoidTender:input_type -> jishi.plugin.v1.VoidTenderRequest
-	24, // 56: jishi.plugin.v1.Plugin.RefundTender:input_type -> jishi.plugin.v1.RefundTenderRequest
-	27, // 57: jishi.plugin.v1.Plugin.HandleEvent:input_type -> jishi.plugin.v1.HandleEventRequest
-	29, // 58: jishi.plugin.v1.Plugin.RunJob:input_type -> jishi.plugin.v1.RunJobRequest
-	33, // 59: jishi.plugin.v1.Plugin.HandleHTTP:input_type -> jishi.plugin.v1.HandleHTTPRequest
-	35, // 60: jishi.plugin.v1.Plugin.SlotContent:input_type -> jishi.plugin.v1.SlotContentRequest
-	38, // 61: jishi.plugin.v1.Plugin.Health:input_type -> jishi.plugin.v1.HealthRequest
-	42, // 62: jishi.plugin.v1.HostCallback.GetProducts:input_type -> jishi.plugin.v1.GetProductsRequest
-	46, // 63: jishi.plugin.v1.HostCallback.GetOrders:input_type -> jishi.plugin.v1.GetOrdersRequest
-	49, // 64: jishi.plugin.v1.HostCallback.GetCustomers:input_type -> jishi.plugin.v1.GetCustomersRequest
-	51, // 65: jishi.plugin.v1.HostCallback.PlaceOrderHold:input_type -> jishi.plugin.v1.PlaceOrderHoldRequest
-	53, // 66: jishi.plugin.v1.HostCallback.ReleaseOrderHold:input_type -> jishi.plugin.v1.ReleaseOrderHoldRequest
-	55, // 67: jishi.plugin.v1.HostCallback.CancelOrder:input_type -> jishi.plugin.v1.CancelOrderRequest
-	57, // 68: jishi.plugin.v1.HostCallback.RefundOrder:input_type -> jishi.plugin.v1.RefundOrderRequest
-	60, // 69: jishi.plugin.v1.HostCallback.CreateOrder:input_type -> jishi.plugin.v1.CreateOrderRequest
-	62, // 70: jishi.plugin.v1.HostCallback.RecordUsage:input_type -> jishi.plugin.v1.RecordUsageRequest
-	64, // 71: jishi.plugin.v1.HostCallback.SendEmail:input_type -> jishi.plugin.v1.SendEmailRequest
-	13, // 72: jishi.plugin.v1.Plugin.Describe:output_type -> jishi.plugin.v1.DescribeResponse
-	15, // 73: jishi.plugin.v1.Plugin.ValidateConfig:output_type -> jishi.plugin.v1.ValidateConfigResponse
-	20, // 74: jishi.plugin.v1.Plugin.AdjustCart:output_type -> jishi.plugin.v1.AdjustCartResponse
-	25, // 75: jishi.plugin.v1.Plugin.AuthorizeTender:output_type -> jishi.plugin.v1.TenderResponse
-	25, // 76: jishi.plugin.v1.Plugin.CaptureTender:output_type -> jishi.plugin.v1.TenderResponse
-	25, // 77: jishi.plugin.v1.Plugin.VoidTender:output_type -> jishi.plugin.v1.TenderResponse
-	25, // 78: jishi.plugin.v1.Plugin.RefundTender:output_type -> jishi.plugin.v1.TenderResponse
-	28, // 79: jishi.plugin.v1.Plugin.HandleEvent:output_type -> jishi.plugin.v1.HandleEventResponse
-	30, // 80: jishi.plugin.v1.Plugin.RunJob:output_type -> jishi.plugin.v1.RunJobResponse
-	34, // 81: jishi.plugin.v1.Plugin.HandleHTTP:output_type -> jishi.plugin.v1.HandleHTTPResponse
-	37, // 82: jishi.plugin.v1.Plugin.SlotContent:output_type -> jishi.plugin.v1.SlotContentResponse
-	39, // 83: jishi.plugin.v1.Plugin.Health:output_type -> jishi.plugin.v1.HealthResponse
-	43, // 84: jishi.plugin.v1.HostCallback.GetProducts:output_type -> jishi.plugin.v1.GetProductsResponse
-	47, // 85: jishi.plugin.v1.HostCallback.GetOrders:output_type -> jishi.plugin.v1.GetOrdersResponse
-	50, // 86: jishi.plugin.v1.HostCallback.GetCustomers:output_type -> jishi.plugin.v1.GetCustomersResponse
-	52, // 87: jishi.plugin.v1.HostCallback.PlaceOrderHold:output_type -> jishi.plugin.v1.PlaceOrderHoldResponse
-	54, // 88: jishi.plugin.v1.HostCallback.ReleaseOrderHold:output_type -> jishi.plugin.v1.ReleaseOrderHoldResponse
-	56, // 89: jishi.plugin.v1.HostCallback.CancelOrder:output_type -> jishi.plugin.v1.CancelOrderResponse
-	58, // 90: jishi.plugin.v1.HostCallback.RefundOrder:output_type -> jishi.plugin.v1.RefundOrderResponse
-	61, // 91: jishi.plugin.v1.HostCallback.CreateOrder:output_type -> jishi.plugin.v1.CreateOrderResponse
-	63, // 92: jishi.plugin.v1.HostCallback.RecordUsage:output_type -> jishi.plugin.v1.RecordUsageResponse
-	65, // 93: jishi.plugin.v1.HostCallback.SendEmail:output_type -> jishi.plugin.v1.SendEmailResponse
-	72, // [72:94] is the sub-list for method output_type
-	50, // [50:72] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	6,  // 19: jishi.plugin.v1.AdjustCartResponse.errors:type_name -> jishi.plugin.v1.FieldError
+	20, // 20: jishi.plugin.v1.AdjustCartResponse.holds:type_name -> jishi.plugin.v1.LineHold
+	5,  // 21: jishi.plugin.v1.AuthorizeTenderRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
+	5,  // 22: jishi.plugin.v1.CaptureTenderRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
+	5,  // 23: jishi.plugin.v1.VoidTenderRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
+	5,  // 24: jishi.plugin.v1.RefundTenderRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
+	3,  // 25: jishi.plugin.v1.TenderResponse.status:type_name -> jishi.plugin.v1.TenderStatus
+	71, // 26: jishi.plugin.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
+	5,  // 27: jishi.plugin.v1.HandleEventRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
+	27, // 28: jishi.plugin.v1.HandleEventRequest.event:type_name -> jishi.plugin.v1.Event
+	5,  // 29: jishi.plugin.v1.RunJobRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
+	71, // 30: jishi.plugin.v1.RunJobRequest.scheduled_at:type_name -> google.protobuf.Timestamp
+	5,  // 31: jishi.plugin.v1.HandleHTTPRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
+	32, // 32: jishi.plugin.v1.HandleHTTPRequest.headers:type_name -> jishi.plugin.v1.Header
+	33, // 33: jishi.plugin.v1.HandleHTTPRequest.identity:type_name -> jishi.plugin.v1.Identity
+	2,  // 34: jishi.plugin.v1.HandleHTTPRequest.area:type_name -> jishi.plugin.v1.RouteArea
+	32, // 35: jishi.plugin.v1.HandleHTTPResponse.headers:type_name -> jishi.plugin.v1.Header
+	5,  // 36: jishi.plugin.v1.SlotContentRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
+	69, // 37: jishi.plugin.v1.SlotContentRequest.page:type_name -> jishi.plugin.v1.SlotContentRequest.PageEntry
+	71, // 38: jishi.plugin.v1.SlotItem.ends_at:type_name -> google.protobuf.Timestamp
+	37, // 39: jishi.plugin.v1.SlotContentResponse.items:type_name -> jishi.plugin.v1.SlotItem
+	4,  // 40: jishi.plugin.v1.HealthResponse.status:type_name -> jishi.plugin.v1.HealthStatus
+	41, // 41: jishi.plugin.v1.Product.skus:type_name -> jishi.plugin.v1.Sku
+	42, // 42: jishi.plugin.v1.GetProductsResponse.products:type_name -> jishi.plugin.v1.Product
+	70, // 43: jishi.plugin.v1.OrderLine.attributes:type_name -> jishi.plugin.v1.OrderLine.AttributesEntry
+	45, // 44: jishi.plugin.v1.Order.lines:type_name -> jishi.plugin.v1.OrderLine
+	71, // 45: jishi.plugin.v1.Order.placed_at:type_name -> google.protobuf.Timestamp
+	46, // 46: jishi.plugin.v1.GetOrdersResponse.orders:type_name -> jishi.plugin.v1.Order
+	49, // 47: jishi.plugin.v1.GetCustomersResponse.customers:type_name -> jishi.plugin.v1.Customer
+	71, // 48: jishi.plugin.v1.PlaceOrderHoldRequest.expires_at:type_name -> google.protobuf.Timestamp
+	46, // 49: jishi.plugin.v1.CancelOrderResponse.order:type_name -> jishi.plugin.v1.Order
+	60, // 50: jishi.plugin.v1.CreateOrderRequest.lines:type_name -> jishi.plugin.v1.CreateOrderLine
+	46, // 51: jishi.plugin.v1.CreateOrderResponse.order:type_name -> jishi.plugin.v1.Order
+	71, // 52: jishi.plugin.v1.RecordUsageRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 53: jishi.plugin.v1.Plugin.Describe:input_type -> jishi.plugin.v1.DescribeRequest
+	14, // 54: jishi.plugin.v1.Plugin.ValidateConfig:input_type -> jishi.plugin.v1.ValidateConfigRequest
+	17, // 55: jishi.plugin.v1.Plugin.AdjustCart:input_type -> jishi.plugin.v1.AdjustCartRequest
+	22, // 56: jishi.plugin.v1.Plugin.AuthorizeTender:input_type -> jishi.plugin.v1.AuthorizeTenderRequest
+	23, // 57: jishi.plugin.v1.Plugin.CaptureTender:input_type -> jishi.plugin.v1.CaptureTenderRequest
+	24, // 58: jishi.plugin.v1.Plugin.VoidTender:input_type -> jishi.plugin.v1.VoidTenderRequest
+	25, // 59: jishi.plugin.v1.Plugin.RefundTender:input_type -> jishi.plugin.v1.RefundTenderRequest
+	28, // 60: jishi.plugin.v1.Plugin.HandleEvent:input_type -> jishi.plugin.v1.HandleEventRequest
+	30, // 61: jishi.plugin.v1.Plugin.RunJob:input_type -> jishi.plugin.v1.RunJobRequest
+	34, // 62: jishi.plugin.v1.Plugin.HandleHTTP:input_type -> jishi.plugin.v1.HandleHTTPRequest
+	36, // 63: jishi.plugin.v1.Plugin.SlotContent:input_type -> jishi.plugin.v1.SlotContentRequest
+	39, // 64: jishi.plugin.v1.Plugin.Health:input_type -> jishi.plugin.v1.HealthRequest
+	43, // 65: jishi.plugin.v1.HostCallback.GetProducts:input_type -> jishi.plugin.v1.GetProductsRequest
+	47, // 66: jishi.plugin.v1.HostCallback.GetOrders:input_type -> jishi.plugin.v1.GetOrdersRequest
+	50, // 67: jishi.plugin.v1.HostCallback.GetCustomers:input_type -> jishi.plugin.v1.GetCustomersRequest
+	52, // 68: jishi.plugin.v1.HostCallback.PlaceOrderHold:input_type -> jishi.plugin.v1.PlaceOrderHoldRequest
+	54, // 69: jishi.plugin.v1.HostCallback.ReleaseOrderHold:input_type -> jishi.plugin.v1.ReleaseOrderHoldRequest
+	56, // 70: jishi.plugin.v1.HostCallback.CancelOrder:input_type -> jishi.plugin.v1.CancelOrderRequest
+	58, // 71: jishi.plugin.v1.HostCallback.RefundOrder:input_type -> jishi.plugin.v1.RefundOrderRequest
+	61, // 72: jishi.plugin.v1.HostCallback.CreateOrder:input_type -> jishi.plugin.v1.CreateOrderRequest
+	63, // 73: jishi.plugin.v1.HostCallback.RecordUsage:input_type -> jishi.plugin.v1.RecordUsageRequest
+	65, // 74: jishi.plugin.v1.HostCallback.SendEmail:input_type -> jishi.plugin.v1.SendEmailRequest
+	13, // 75: jishi.plugin.v1.Plugin.Describe:output_type -> jishi.plugin.v1.DescribeResponse
+	15, // 76: jishi.plugin.v1.Plugin.ValidateConfig:output_type -> jishi.plugin.v1.ValidateConfigResponse
+	21, // 77: jishi.plugin.v1.Plugin.AdjustCart:output_type -> jishi.plugin.v1.AdjustCartResponse
+	26, // 78: jishi.plugin.v1.Plugin.AuthorizeTender:output_type -> jishi.plugin.v1.TenderResponse
+	26, // 79: jishi.plugin.v1.Plugin.CaptureTender:output_type -> jishi.plugin.v1.TenderResponse
+	26, // 80: jishi.plugin.v1.Plugin.VoidTender:output_type -> jishi.plugin.v1.TenderResponse
+	26, // 81: jishi.plugin.v1.Plugin.RefundTender:output_type -> jishi.plugin.v1.TenderResponse
+	29, // 82: jishi.plugin.v1.Plugin.HandleEvent:output_type -> jishi.plugin.v1.HandleEventResponse
+	31, // 83: jishi.plugin.v1.Plugin.RunJob:output_type -> jishi.plugin.v1.RunJobResponse
+	35, // 84: jishi.plugin.v1.Plugin.HandleHTTP:output_type -> jishi.plugin.v1.HandleHTTPResponse
+	38, // 85: jishi.plugin.v1.Plugin.SlotContent:output_type -> jishi.plugin.v1.SlotContentResponse
+	40, // 86: jishi.plugin.v1.Plugin.Health:output_type -> jishi.plugin.v1.HealthResponse
+	44, // 87: jishi.plugin.v1.HostCallback.GetProducts:output_type -> jishi.plugin.v1.GetProductsResponse
+	48, // 88: jishi.plugin.v1.HostCallback.GetOrders:output_type -> jishi.plugin.v1.GetOrdersResponse
+	51, // 89: jishi.plugin.v1.HostCallback.GetCustomers:output_type -> jishi.plugin.v1.GetCustomersResponse
+	53, // 90: jishi.plugin.v1.HostCallback.PlaceOrderHold:output_type -> jishi.plugin.v1.PlaceOrderHoldResponse
+	55, // 91: jishi.plugin.v1.HostCallback.ReleaseOrderHold:output_type -> jishi.plugin.v1.ReleaseOrderHoldResponse
+	57, // 92: jishi.plugin.v1.HostCallback.CancelOrder:output_type -> jishi.plugin.v1.CancelOrderResponse
+	59, // 93: jishi.plugin.v1.HostCallback.RefundOrder:output_type -> jishi.plugin.v1.RefundOrderResponse
+	62, // 94: jishi.plugin.v1.HostCallback.CreateOrder:output_type -> jishi.plugin.v1.CreateOrderResponse
+	64, // 95: jishi.plugin.v1.HostCallback.RecordUsage:output_type -> jishi.plugin.v1.RecordUsageResponse
+	66, // 96: jishi.plugin.v1.HostCallback.SendEmail:output_type -> jishi.plugin.v1.SendEmailResponse
+	75, // [75:97] is the sub-list for method output_type
+	53, // [53:75] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_jishi_plugin_v1_plugin_proto_init() }
@@ -5415,8 +5592,8 @@ func file_jishi_plugin_v1_plugin_proto_init() {
 		(*JobSpec_Interval)(nil),
 		(*JobSpec_Cron)(nil),
 	}
-	file_jishi_plugin_v1_plugin_proto_msgTypes[31].OneofWrappers = []any{}
-	file_jishi_plugin_v1_plugin_proto_msgTypes[59].OneofWrappers = []any{
+	file_jishi_plugin_v1_plugin_proto_msgTypes[32].OneofWrappers = []any{}
+	file_jishi_plugin_v1_plugin_proto_msgTypes[60].OneofWrappers = []any{
 		(*SendEmailRequest_CustomerId)(nil),
 		(*SendEmailRequest_ShopStaff)(nil),
 	}
@@ -5426,7 +5603,7 @@ func file_jishi_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_jishi_plugin_v1_plugin_proto_rawDesc), len(file_jishi_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   64,
+			NumMessages:   66,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
