@@ -21,6 +21,8 @@ build: plugins
 plugins:
 	@mkdir -p $(BIN)/plugins
 	@for p in $(PLUGINS); do echo "build plugin $$p"; $(GO) build -trimpath -o $(BIN)/plugins/$$p ./plugins/$$p || exit 1; done
+	@# plugins.lock records each binary's sha256; the host starts only binaries that match it.
+	@cd $(BIN)/plugins && sha256sum $(PLUGINS) > plugins.lock
 
 ## test: the whole suite; PostgreSQL too when JISHI_TEST_POSTGRES is set. The core runs
 ## under the race detector; the packages that seed the whole demo data and drive the

@@ -45,6 +45,7 @@ Common flags (and environment):
   -data-dir    JISHI_DATA_DIR      data directory (default ./data)
   JISHI_BASE_DOMAIN, JISHI_PLATFORM_HOSTS, JISHI_PUBLIC_URL, JISHI_SECURE_COOKIES,
   JISHI_SMTP_URL, JISHI_MAIL_FROM, JISHI_LOG_LEVEL (see README)
+  JISHI_PLUGIN_DIR    installed plugins and plugins.lock (default bin/plugins, else plugins/ beside the binary)
 
 serve flags:
   -no-seed     JISHI_NO_SEED       do not seed an empty database
@@ -79,6 +80,7 @@ func commonFlags(fs *flag.FlagSet) *app.Config {
 	c.Secure = env("JISHI_SECURE_COOKIES", "") == "true" || env("JISHI_SECURE_COOKIES", "") == "1"
 	c.SMTPURL = env("JISHI_SMTP_URL", "")
 	c.MailFrom = env("JISHI_MAIL_FROM", "")
+	c.PluginDir = env("JISHI_PLUGIN_DIR", app.DefaultPluginDir())
 	c.Migrate = true
 	return c
 }
@@ -166,6 +168,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	cfg.PluginLog = os.Stderr
 	if *sweepEvery <= 0 {
 		return errors.New("-sweep-every must be positive")
 	}
@@ -201,6 +204,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		defer cancel()
 		_ = a.StopJobs(jctx)
 	}()
+	a.StartPlugins(ctx)
+	defer a.StopPlugins() // kills the plugin processes before the database closes
 	srv := &http.Server{
 		Addr:              a.Config.Addr,
 		Handler:           server.New(a),

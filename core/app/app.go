@@ -7,6 +7,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -58,6 +59,13 @@ type Config struct {
 	FastHashing bool
 	// Migrate runs migrations when the App is built (default true in serve).
 	Migrate bool
+	// PluginDir holds the installed plugins and their plugins.lock
+	// (JISHI_PLUGIN_DIR, default DefaultPluginDir()); "" or a missing
+	// directory installs none.
+	PluginDir string
+	// PluginLog also receives every plugin's log lines (nil: only kept for
+	// the console).
+	PluginLog io.Writer
 }
 
 // WithDefaults fills the zero fields of c.
@@ -106,6 +114,7 @@ type App struct {
 	Dispatch    *dispatch.Service
 	Jobs        *jobs.Service     // the job queue: StartJobs/StopJobs in serve
 	Imports     *catalog.Importer // CSV imports into a shop's catalog
+	Plugins     *Plugins          // the plugin platform: StartPlugins/StopPlugins in serve
 	Registry    *prometheus.Registry
 }
 
@@ -173,6 +182,10 @@ func NewWithDB(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 		return nil, fmt.Errorf("orders: %w", err)
 	}
 	a.Dispatch = dispatch.New(dispatch.Deps{DB: d, Authz: a.Authz, Orders: a.Orders})
+	if err := a.wirePlugins(); err != nil {
+		return nil, err
+	}
+	a.Checkout.Plugins = a.Plugins.Host
 	a.Catalog.OnChange(a.Search.IndexProduct) // the index changes in the product's transaction
 	a.Catalog.OnCoverChange(a.Search.SetCover)
 	a.Inventory.OnStockChange(a.Search.SetInStock)

@@ -30,6 +30,7 @@ type Sellable struct {
 	ShopName      string    `bun:"shop_name"`
 	ShopSlug      string    `bun:"shop_slug"`
 	ShopStatus    string    `bun:"shop_status"`
+	ShopRegionID  string    `bun:"shop_region_id"` // "" for the flagship store
 	UpdatedAt     time.Time `bun:"updated_at"`
 }
 
@@ -58,6 +59,7 @@ func Sellables(ctx context.Context, idb bun.IDB, ids []string) (map[string]*Sell
 		ColumnExpr("k.id AS sku_id, k.code, k.spec, k.price_fen, k.list_price_fen, k.weight_g, k.purchase_limit, k.status AS sku_status").
 		ColumnExpr("p.id AS product_id, p.name AS product_name, p.status AS product_status, p.category_id, p.cover_path, k.updated_at").
 		ColumnExpr("s.id AS shop_id, s.name AS shop_name, s.slug AS shop_slug, s.status AS shop_status").
+		ColumnExpr("coalesce(CAST(s.region_id AS text), '') AS shop_region_id").
 		TableExpr("skus AS k").
 		Join("JOIN products AS p ON p.tenant_id = k.tenant_id AND p.id = k.product_id").
 		Join("JOIN shops AS s ON s.tenant_id = k.tenant_id AND s.id = k.shop_id").

@@ -27,6 +27,7 @@ import (
 	"github.com/jishi-dev/jishi/core/identity"
 	"github.com/jishi-dev/jishi/core/inventory"
 	"github.com/jishi-dev/jishi/core/order"
+	"github.com/jishi-dev/jishi/core/pluginhost"
 	"github.com/jishi-dev/jishi/core/promo"
 	"github.com/jishi-dev/jishi/tenants"
 	"github.com/uptrace/bun"
@@ -48,6 +49,8 @@ type Deps struct {
 	Cart      Cart
 	Orders    *order.Service
 	Payer     Payer
+	// Plugins, when set, adjust each shop's lines (core/pluginhost).
+	Plugins Plugins
 }
 
 // Service is the checkout context's API.
@@ -107,9 +110,11 @@ type QuoteLine struct {
 // ShopQuote is one shop's part of a quote: its lines, the delivery chosen
 // (or, when none was chosen yet, the options), and its totals.
 type ShopQuote struct {
-	ShopID              string          `json:"shop_id"`
-	ShopName            string          `json:"shop_name"`
-	ShopSlug            string          `json:"shop_slug"`
+	ShopID   string `json:"shop_id"`
+	ShopName string `json:"shop_name"`
+	ShopSlug string `json:"shop_slug"`
+	// RegionID is the shop's own region (which plugins it runs).
+	RegionID            string          `json:"-"`
 	Lines               []*QuoteLine    `json:"lines"`
 	WeightG             int             `json:"weight_g"`
 	Options             []fulfil.Option `json:"options"`
@@ -141,6 +146,8 @@ type Quote struct {
 	result *promo.Result
 	input  Input
 	userID string
+	// holds are the holds plugins asked for, placed with the orders.
+	holds []pluginhost.LineHold
 }
 
 func tenantShopper(ctx context.Context, p *identity.Principal) (*tenants.Tenant, error) {
@@ -243,7 +250,7 @@ func (s *Service) quote(ctx context.Context, idb bun.IDB, userID string, in Inpu
 		}
 		sq := byShop[k.ShopID]
 		if sq == nil {
-			sq = &ShopQuote{ShopID: k.ShopID, ShopName: k.ShopName, ShopSlug: k.ShopSlug}
+			sq = &ShopQuote{ShopID: k.ShopID, ShopName: k.ShopName, ShopSlug: k.ShopSlug, RegionID: k.ShopRegionID}
 			byShop[k.ShopID] = sq
 			q.Shops = append(q.Shops, sq)
 		}
@@ -339,6 +346,11 @@ func (s *Service) quote(ctx context.Context, idb bun.IDB, userID string, in Inpu
 			ql.UnitFen, ql.PriceLabel, ql.FlashSaleID = lr.UnitFen, lr.PriceLabel, lr.FlashSaleID
 			ql.SubtotalFen, ql.DiscountFen, ql.TotalFen, ql.Allocations = lr.SubtotalFen, lr.DiscountFen, lr.TotalFen, lr.Allocations
 		}
+	}
+	if err := s.adjustByPlugins(ctx, userID, in, q, res, func(ql *QuoteLine) int {
+		return slices.IndexFunc(basket.Lines, func(b promo.Line) bool { return b.Key == strconv.Itoa(ql.index) })
+	}); err != nil {
+		return nil, err
 	}
 	for _, sr := range res.Shops {
 		sq := byShop[sr.ShopID]

@@ -24,6 +24,9 @@ const (
 type LineInput struct {
 	SKUID string `json:"sku_id"`
 	Qty   int    `json:"qty"`
+	// Attributes are set by a plugin's pages ("groupbuy.campaign" → id),
+	// keyed "{plugin}.{name}"; the plugin prices and may hold the line.
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
 // ShopChoice is the delivery the shopper chose for one shop's part.
@@ -87,6 +90,7 @@ func checkLines(fe *core.FieldErrors, lines []LineInput) {
 		if l.Qty < 1 || l.Qty > MaxQty {
 			fe.Add(f+".qty", "checkout.field.qty")
 		}
+		checkAttributes(fe, f, l.Attributes)
 		if j, ok := seen[l.SKUID]; ok && l.SKUID != "" {
 			fe.Add(f+".sku_id", "checkout.field.repeated_sku")
 			_ = j

@@ -216,6 +216,7 @@ func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, user
 			li := order.LineInput{
 				SKUID: l.SKUID, Qty: l.Qty, UnitFen: l.UnitFen, ListFen: l.ListFen, PriceLabel: l.PriceLabel,
 				SubtotalFen: l.SubtotalFen, DiscountFen: l.DiscountFen, TotalFen: l.TotalFen,
+				Attributes: q.input.Lines[l.index].Attributes,
 			}
 			for _, a := range l.Allocations {
 				li.Allocations = append(li.Allocations, order.Allocation{
@@ -229,6 +230,9 @@ func (s *Service) place(ctx context.Context, tx bun.IDB, t *tenants.Tenant, user
 	}
 	g, err := s.Orders.Create(ctx, tx, gi)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.placeHolds(ctx, tx, q, g); err != nil {
 		return nil, err
 	}
 	status, err := s.Payer.Pay(ctx, tx, g)

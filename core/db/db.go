@@ -44,7 +44,14 @@ type DB struct {
 	// Location is where the data lives: the SQLite file path, or the
 	// PostgreSQL URL without its password.
 	Location string
+	// url is the PostgreSQL URL with its password, for processes this
+	// server starts (plugins) and connections of their own.
+	url string
 }
+
+// URL returns the PostgreSQL URL the database was opened with, password
+// included; "" on SQLite. Never log it.
+func (d *DB) URL() string { return d.url }
 
 // Open connects to the database named by dsn: "postgres://…" (or
 // "postgresql://…") for PostgreSQL; "" or "sqlite:PATH" for the embedded
@@ -65,7 +72,7 @@ func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
 		sqldb.SetMaxOpenConns(32)
 		sqldb.SetMaxIdleConns(32)
 		sqldb.SetConnMaxIdleTime(5 * time.Minute)
-		d := &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Engine: Postgres, Location: redact(dsn)}
+		d := &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Engine: Postgres, Location: redact(dsn), url: dsn}
 		if err := d.PingContext(ctx); err != nil {
 			d.Close()
 			return nil, fmt.Errorf("connect postgres %s: %w", d.Location, err)

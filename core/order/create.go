@@ -79,6 +79,8 @@ type LineInput struct {
 	DiscountFen int64 // sum of Allocations
 	TotalFen    int64 // SubtotalFen − DiscountFen
 	Allocations []Allocation
+	// Attributes a plugin set on the line ("groupbuy.group" → id).
+	Attributes map[string]string
 }
 
 // Allocation is a discount allocated to a line.
@@ -282,7 +284,7 @@ func (s *Service) Create(ctx context.Context, tx bun.IDB, in GroupInput) (*Group
 			l := &Line{TenantID: t.ID, ID: tenants.NewID(), OrderID: o.ID, Position: i, SKUID: ln.SKUID,
 				ProductID: c.ProductID, ShopID: sh.ShopID, CategoryID: c.CategoryID, Name: c.Name, Spec: c.Spec,
 				SKUCode: c.Code, Qty: ln.Qty, UnitFen: ln.UnitFen, ListFen: ln.ListFen, PriceLabel: ln.PriceLabel,
-				SubtotalFen: ln.SubtotalFen, DiscountFen: ln.DiscountFen, TotalFen: ln.TotalFen}
+				SubtotalFen: ln.SubtotalFen, DiscountFen: ln.DiscountFen, TotalFen: ln.TotalFen, Attributes: Attributes(ln.Attributes)}
 			lines = append(lines, l)
 			o.Lines = append(o.Lines, l)
 			for _, a := range ln.Allocations {
@@ -347,6 +349,13 @@ func (s *Service) Create(ctx context.Context, tx bun.IDB, in GroupInput) (*Group
 		events[i] = newEvent(ctx, o.ID, "", StatusPendingPayment, shopper, "", now)
 	}
 	if err := insertEvents(ctx, tx, events); err != nil {
+		return nil, err
+	}
+	hs := make([]Happened, len(orders))
+	for i, o := range orders {
+		hs[i] = Happened{Type: EventPlaced, OrderID: o.ID, ShopID: o.ShopID, At: now}
+	}
+	if err := s.notify(ctx, tx, hs...); err != nil {
 		return nil, err
 	}
 	g.Orders = orders
@@ -550,6 +559,15 @@ func (s *Service) MarkGroupPaid(ctx context.Context, tx bun.IDB, g *Group, payme
 		}
 	}
 	if err := insertEvents(ctx, tx, events); err != nil {
+		return err
+	}
+	var hs []Happened
+	for _, o := range g.Orders {
+		if slices.Contains(paid, o.ID) {
+			hs = append(hs, Happened{Type: EventPaid, OrderID: o.ID, ShopID: o.ShopID, At: now})
+		}
+	}
+	if err := s.notify(ctx, tx, hs...); err != nil {
 		return err
 	}
 	_, err = db.Update(ctx, tx, (*Group)(nil)).Set("status = ?", GroupPaid).Set("updated_at = ?", now).

@@ -1,6 +1,9 @@
 package order
 
 import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -172,6 +175,8 @@ type Line struct {
 	TotalFen    int64   `bun:"total_fen,notnull" json:"total_fen"`
 	RefundedQty int     `bun:"refunded_qty,notnull" json:"refunded_qty"`
 	RefundedFen int64   `bun:"refunded_fen,notnull" json:"refunded_fen"`
+	// Attributes a plugin set on the line ("groupbuy.group" → id).
+	Attributes Attributes `bun:"attributes,notnull" json:"attributes,omitempty"`
 
 	Discounts []*LineDiscount `bun:"-" json:"discounts,omitempty"`
 }
@@ -254,4 +259,42 @@ type RefundLine struct {
 	Qty       int    `bun:"qty,notnull" json:"qty"`
 	AmountFen int64  `bun:"amount_fen,notnull" json:"amount_fen"`
 	Restock   bool   `bun:"restock,notnull" json:"restock"`
+}
+
+// Attributes are a line's plugin attributes, stored as a JSON object
+// ("{}" when there are none).
+type Attributes map[string]string
+
+// Value implements driver.Valuer.
+func (a Attributes) Value() (driver.Value, error) {
+	if len(a) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(map[string]string(a))
+	return string(b), err
+}
+
+// Scan implements sql.Scanner.
+func (a *Attributes) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case nil:
+		*a = nil
+		return nil
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("order line attributes: cannot scan %T", src)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("order line attributes: %w", err)
+	}
+	if len(m) == 0 {
+		m = nil
+	}
+	*a = m
+	return nil
 }

@@ -147,6 +147,8 @@ type Service struct {
 	draw     func(n int) (string, error) // n random digits of a new number
 	lookups  *limiter                    // public lookups per tenant and client IP
 	handover *limiter                    // failed handovers per order
+	// listeners receive order events (OnEvent).
+	listeners []Listener
 }
 
 // Permissions.

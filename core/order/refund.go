@@ -296,6 +296,11 @@ func (s *Service) refund(ctx context.Context, tx bun.IDB, o *Order, sp refundSpe
 	if err := s.Money.Refund(ctx, tx, money); err != nil {
 		return nil, fmt.Errorf("refund of order %s: %w", o.Number, err)
 	}
+	if !sp.cancel {
+		if err := s.notify(ctx, tx, Happened{Type: EventRefunded, OrderID: o.ID, ShopID: o.ShopID, At: now}); err != nil {
+			return nil, err
+		}
+	}
 	return rf, nil
 }
 

@@ -174,6 +174,15 @@ func (s *Service) move(ctx context.Context, tx bun.IDB, o *Order, to string, a A
 	if err := s.event(ctx, tx, o.ID, o.Status, to, a, note, now); err != nil {
 		return nil, err
 	}
+	switch to {
+	case StatusCancelled:
+		err = s.notify(ctx, tx, Happened{Type: EventCancelled, OrderID: o.ID, ShopID: o.ShopID, At: now})
+	case StatusCompleted:
+		err = s.notify(ctx, tx, Happened{Type: EventCompleted, OrderID: o.ID, ShopID: o.ShopID, At: now})
+	}
+	if err != nil {
+		return nil, err
+	}
 	o.Status, o.UpdatedAt = to, now
 	// Paid on pickup or delivery: the goods leave against the cash.
 	if (to == StatusPickedUp || to == StatusDelivered) && o.PaymentStatus == PaymentDue {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -59,6 +60,10 @@ type Config struct {
 	PluginLog io.Writer
 	// Logger records starts, exits, restarts and quarantines [slog.Default()].
 	Logger *slog.Logger
+	// Env returns environment variables ("KEY=value") added to the named
+	// plugin's process at each start (its host callback socket, its
+	// storage); nil adds none. An error fails that start.
+	Env func(name string) ([]string, error)
 }
 
 func (c Config) withDefaults() Config {
@@ -267,6 +272,21 @@ func (s *Supervisor) Manifest(name string) (*pluginv1.Manifest, error) {
 	return p.manifest, nil
 }
 
+// Names returns the catalog's plugins in catalog order.
+func (s *Supervisor) Names() []string { return append([]string(nil), s.order...) }
+
+// LastManifest returns the manifest the named plugin's latest process
+// described, also while that process is down (nil if none ever started).
+func (s *Supervisor) LastManifest(name string) *pluginv1.Manifest {
+	p, ok := s.plugins[name]
+	if !ok {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.manifest
+}
+
 // Status returns a snapshot of every plugin, by name.
 func (s *Supervisor) Status() []Status {
 	out := make([]Status, 0, len(s.order))
@@ -355,6 +375,13 @@ func (s *Supervisor) backoff(n int) time.Duration {
 func (s *Supervisor) launch(ctx context.Context, p *supervised) (*plugin.Client, error) {
 	cmd := exec.Command(p.entry.Path)
 	ownProcessGroup(cmd)
+	if s.cfg.Env != nil {
+		env, err := s.cfg.Env(p.entry.Name)
+		if err != nil {
+			return nil, fmt.Errorf("plugin %s: environment: %w", p.entry.Name, err)
+		}
+		cmd.Env = append(os.Environ(), env...)
+	}
 	logger := newPluginLogger(p.entry.Name, p.logs, s.cfg.PluginLog)
 	stdio := logger.StandardWriter(&hclogStdOpts)
 	client := plugin.NewClient(&plugin.ClientConfig{

@@ -37,6 +37,15 @@ type Tenant struct {
 	Deadline time.Time
 	// Locale is the BCP 47 tag for text shown to people ("zh-CN", "en").
 	Locale string
+	// ActiveRegionIDs are the regions the plugin is switched on for; sent on
+	// tenant-wide calls only. See ActiveFor.
+	ActiveRegionIDs []string
+	// EnabledShopIDs are shops switched on in a region where the plugin is
+	// not active; sent on tenant-wide calls only.
+	EnabledShopIDs []string
+	// DisabledShopIDs are shops switched off in a region where the plugin is
+	// active; sent on tenant-wide calls only.
+	DisabledShopIDs []string
 }
 
 // NewTenant decodes a TenantContext. It returns an error when tc is missing
@@ -55,6 +64,10 @@ func NewTenant(tc *pluginv1.TenantContext) (*Tenant, error) {
 		RequestID:     tc.GetRequestId(),
 		Capability:    tc.GetCapability(),
 		Locale:        tc.GetLocale(),
+
+		ActiveRegionIDs: tc.GetActiveRegionIds(),
+		EnabledShopIDs:  tc.GetEnabledShopIds(),
+		DisabledShopIDs: tc.GetDisabledShopIds(),
 	}
 	if len(t.Config) == 0 {
 		t.Config = json.RawMessage("{}")
