@@ -35,8 +35,10 @@ type RouteRequest struct {
 	// Mount is the URL prefix the plugin's routes are served under; Path is
 	// the rest ("/campaigns/1").
 	Mount, Path string
-	Call        Call
-	Identity    *pluginv1.Identity
+	// Base is the URL prefix of the tenant's pages ("" or "/t/{slug}").
+	Base     string
+	Call     Call
+	Identity *pluginv1.Identity
 	// Can reports whether the caller holds a route's permission.
 	Can  func(permission string) bool
 	CSRF string
@@ -163,7 +165,7 @@ func (h *Host) ServeRoute(ctx context.Context, rr RouteRequest, r *http.Request)
 		out, err = client.HandleHTTP(ctx, &pluginv1.HandleHTTPRequest{
 			Tenant: h.tenantContext(rr.Plugin, m, res, rr.Call, "handle_http", dl),
 			Method: r.Method, Path: rr.Path, Route: spec.GetPath(), RawQuery: r.URL.RawQuery,
-			Headers: headers, Body: body, Identity: rr.Identity, Area: rr.Area, CsrfToken: rr.CSRF, Mount: rr.Mount,
+			Headers: headers, Body: body, Identity: rr.Identity, Area: rr.Area, CsrfToken: rr.CSRF, Mount: rr.Mount, Base: rr.Base,
 		})
 		return err
 	})

@@ -64,6 +64,10 @@ var publicAllowlist = []string{
 	// tenant: the cart pages (anonymous visitors' too; changes need the CSRF token)
 	"tenant GET /cart", "tenant POST /cart/lines", "tenant POST /cart/lines/{id}", "tenant POST /cart/lines/{id}/remove",
 	"tenant POST /cart/empty", "tenant POST /cart/region",
+	// tenant: plugins' storefront routes; the host checks each route's own
+	// permission (core/pluginweb) and unsafe methods need the CSRF token
+	"tenant GET /p/{plugin}/{rest...}", "tenant POST /p/{plugin}/{rest...}", "tenant PUT /p/{plugin}/{rest...}",
+	"tenant PATCH /p/{plugin}/{rest...}", "tenant DELETE /p/{plugin}/{rest...}",
 }
 
 func allowed(rt httpx.Route) bool {

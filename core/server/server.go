@@ -8,6 +8,7 @@ import (
 	"github.com/jishi-dev/jishi/core/app"
 	"github.com/jishi-dev/jishi/core/httpapi"
 	"github.com/jishi-dev/jishi/core/httpx"
+	"github.com/jishi-dev/jishi/core/pluginweb"
 	"github.com/jishi-dev/jishi/core/storefront"
 	"github.com/jishi-dev/jishi/core/web"
 )
@@ -31,4 +32,4 @@ func New(a *app.App) *httpx.Server {
 }
 
 // extra lists the web shells' registrations (storefront, admin-ui).
-var extra = []func(*httpx.Router, *app.App){web.Register, storefront.Register, adminui.Register}
+var extra = []func(*httpx.Router, *app.App){web.Register, storefront.Register, adminui.Register, pluginweb.Register}

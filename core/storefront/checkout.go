@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,6 +62,10 @@ type checkoutData struct {
 	Changed string
 	// Errors are the form's errors that belong to no field shown.
 	Errors []string
+	// Buy are the hidden fields of a buy-now checkout (one SKU, with the
+	// attributes a plugin's page set), which buys that line instead of
+	// the cart.
+	Buy []hiddenField
 }
 
 // checkoutShopView is one shop's part of the checkout.
@@ -143,7 +148,8 @@ func (s *site) checkoutPage(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	if len(c.Lines) == 0 {
+	buyNow(f, r.URL.Query())
+	if len(c.Lines) == 0 && f.Get("buy.sku") == "" {
 		web.SetFlash(w, web.FlashInfo, "sf.checkout.flash.cart_empty")
 		web.Redirect(w, r, "/cart")
 		return
@@ -182,6 +188,13 @@ func (s *site) checkout(w http.ResponseWriter, r *http.Request, f *web.Form, act
 		return
 	}
 	d := &checkoutData{Regions: regions, Key: tenants.NewID()}
+	buy := buyLines(f)
+	for k, vs := range f.Values {
+		if strings.HasPrefix(k, "buy.") && len(vs) > 0 && buy != nil {
+			d.Buy = append(d.Buy, hiddenField{k, vs[0]})
+		}
+	}
+	slices.SortFunc(d.Buy, func(a, b hiddenField) int { return strings.Compare(a.Name, b.Name) })
 	status := http.StatusOK
 
 	// The region: the form's (on the first view, the cart's or the one
@@ -211,6 +224,7 @@ func (s *site) checkout(w http.ResponseWriter, r *http.Request, f *web.Form, act
 		// Placed as posted, before anything else: a second post of the
 		// same page (its cart is gone by then) replays the first.
 		in, shopIDs := placeInput(f)
+		in.Lines = buy
 		placed, err := s.a.Checkout.Place(ctx, p, f.Get("idempotency_key"), in)
 		if err == nil {
 			web.SetFlash(w, web.FlashSuccess, "sf.checkout.flash.placed")
@@ -232,7 +246,7 @@ func (s *site) checkout(w http.ResponseWriter, r *http.Request, f *web.Form, act
 	}
 
 	// The cart's shops and what each offers to the region.
-	bare, err := s.a.Checkout.Quote(ctx, p, checkout.Input{RegionID: region})
+	bare, err := s.a.Checkout.Quote(ctx, p, checkout.Input{RegionID: region, Lines: buy})
 	if err != nil {
 		if e := (*core.Error)(nil); errors.As(err, &e) && e.Message == "checkout.error.cart_empty" {
 			web.SetFlash(w, web.FlashInfo, "sf.checkout.flash.cart_empty")
@@ -252,6 +266,7 @@ func (s *site) checkout(w http.ResponseWriter, r *http.Request, f *web.Form, act
 	}
 
 	in, formIdx := checkoutInput(f, bare)
+	in.Lines = buy
 	q, err := s.a.Checkout.Quote(ctx, p, in)
 	if err != nil {
 		// Priced without what was refused (contact fields, coupons), the
@@ -612,4 +627,45 @@ func unshownErrors(f *web.Form, d *checkoutData) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// buyNow copies a buy-now link's query (sku, qty, attr.{plugin}.{name})
+// into the form's hidden buy.* fields.
+func buyNow(f *web.Form, q url.Values) {
+	sku := strings.TrimSpace(q.Get("sku"))
+	if sku == "" {
+		return
+	}
+	f.Values.Set("buy.sku", sku)
+	qty := strings.TrimSpace(q.Get("qty"))
+	if qty == "" {
+		qty = "1"
+	}
+	f.Values.Set("buy.qty", qty)
+	for k, vs := range q {
+		if name, ok := strings.CutPrefix(k, "attr."); ok && len(vs) > 0 && len(f.Values) < 64 {
+			f.Values.Set("buy.attr."+name, vs[0])
+		}
+	}
+}
+
+// buyLines reads the buy-now line of the form, nil when the checkout buys
+// the cart. A quantity that is not a number is passed as 0 for the
+// service to refuse.
+func buyLines(f *web.Form) []checkout.LineInput {
+	sku := f.Get("buy.sku")
+	if sku == "" {
+		return nil
+	}
+	qty, _ := strconv.Atoi(f.Get("buy.qty"))
+	l := checkout.LineInput{SKUID: sku, Qty: qty}
+	for k, vs := range f.Values {
+		if name, ok := strings.CutPrefix(k, "buy.attr."); ok && len(vs) > 0 {
+			if l.Attributes == nil {
+				l.Attributes = map[string]string{}
+			}
+			l.Attributes[name] = vs[0]
+		}
+	}
+	return []checkout.LineInput{l}
 }

@@ -2,6 +2,7 @@ package storefront
 
 import (
 	"context"
+	"github.com/jishi-dev/jishi/core/pluginhost"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -40,6 +41,9 @@ type productData struct {
 	// ReturnDays is the shop's returns window (无理由退货) in days: its
 	// own, else the tenant's; 0 when it takes no returns without reason.
 	ReturnDays int
+	// Badges and Offers are what plugins active for the shop put in the
+	// product.badge and product.price slots (structured, rendered here).
+	Badges, Offers []pluginhost.SlotItem
 }
 
 // skuView is one SKU with its prices formatted, whether it can be bought
@@ -133,6 +137,7 @@ func (s *site) product(w http.ResponseWriter, r *http.Request) {
 		d.Attrs = append(d.Attrs, strings.TrimSpace(k+": "+v))
 	}
 	slices.Sort(d.Attrs)
+	d.Badges, d.Offers = s.productSlots(r, sh, pp.ID)
 	s.render(w, r, http.StatusOK, "product", &web.Page{
 		Title: pp.Name + " · " + sh.Name, Area: web.AreaStorefront, ThemeColor: sh.ThemeColor, Console: s.console(r), Data: d,
 	})
@@ -171,31 +176,60 @@ func (s *site) promises(ctx context.Context, shopID, region string, skuIDs []str
 
 func init() {
 	i18n.Add(i18n.ZH, map[string]string{
-		"sf.product.specs":       "规格",
-		"sf.product.list_price":  "划线价",
-		"sf.product.origin":      "产地",
-		"sf.product.certs":       "认证",
-		"sf.product.details":     "商品详情",
-		"sf.product.limit":       "每单限购 %d 件",
-		"sf.product.weight":      "%d 克",
-		"sf.product.not_selling": "本店暂停营业，商品暂不可购买",
-		"sf.product.buy_soon":    "购物车即将开放",
-		"sf.product.shop":        "进入店铺",
-		"sf.product.returns":     "%d天无理由退货",
-		"sf.product.no_returns":  "不支持无理由退货",
+		"sf.product.specs":           "规格",
+		"sf.product.plugin_offer_go": "去看看",
+		"sf.product.list_price":      "划线价",
+		"sf.product.origin":          "产地",
+		"sf.product.certs":           "认证",
+		"sf.product.details":         "商品详情",
+		"sf.product.limit":           "每单限购 %d 件",
+		"sf.product.weight":          "%d 克",
+		"sf.product.not_selling":     "本店暂停营业，商品暂不可购买",
+		"sf.product.buy_soon":        "购物车即将开放",
+		"sf.product.shop":            "进入店铺",
+		"sf.product.returns":         "%d天无理由退货",
+		"sf.product.no_returns":      "不支持无理由退货",
 	})
 	i18n.Add(i18n.EN, map[string]string{
-		"sf.product.specs":       "Options",
-		"sf.product.list_price":  "List price",
-		"sf.product.origin":      "Origin",
-		"sf.product.certs":       "Certifications",
-		"sf.product.details":     "Details",
-		"sf.product.limit":       "At most %d per order",
-		"sf.product.weight":      "%d g",
-		"sf.product.not_selling": "The shop is closed for now; its products cannot be bought",
-		"sf.product.buy_soon":    "The cart opens soon",
-		"sf.product.shop":        "Visit the shop",
-		"sf.product.returns":     "%d-day returns, no reason needed",
-		"sf.product.no_returns":  "No returns without reason",
+		"sf.product.specs":           "Options",
+		"sf.product.plugin_offer_go": "See the offer",
+		"sf.product.list_price":      "List price",
+		"sf.product.origin":          "Origin",
+		"sf.product.certs":           "Certifications",
+		"sf.product.details":         "Details",
+		"sf.product.limit":           "At most %d per order",
+		"sf.product.weight":          "%d g",
+		"sf.product.not_selling":     "The shop is closed for now; its products cannot be bought",
+		"sf.product.buy_soon":        "The cart opens soon",
+		"sf.product.shop":            "Visit the shop",
+		"sf.product.returns":         "%d-day returns, no reason needed",
+		"sf.product.no_returns":      "No returns without reason",
 	})
+}
+
+// productSlots asks the plugins active for shop sh for the product page's
+// badge and price slots, both at once.
+func (s *site) productSlots(r *http.Request, sh *merchant.Shop, productID string) (badges, offers []pluginhost.SlotItem) {
+	if s.a.Plugins == nil {
+		return nil, nil
+	}
+	ctx := r.Context()
+	region := ""
+	if sh.RegionID != nil {
+		region = *sh.RegionID
+	}
+	call := pluginhost.Call{Tenant: tenants.MustFromContext(ctx), RegionID: region, ShopID: sh.ID,
+		RequestID: httpx.RequestID(ctx), Locale: i18n.FromContext(ctx)}
+	customer := ""
+	if p := web.Principal(r); p != nil {
+		customer = p.UserID
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		badges = s.a.Plugins.Host.Slot(ctx, pluginhost.SlotRequest{Call: call, Slot: "product.badge", ProductID: productID, CustomerID: customer})
+	}()
+	offers = s.a.Plugins.Host.Slot(ctx, pluginhost.SlotRequest{Call: call, Slot: "product.price", ProductID: productID, CustomerID: customer})
+	<-done
+	return badges, offers
 }

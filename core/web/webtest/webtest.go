@@ -39,10 +39,23 @@ type Env struct {
 // directory and the flagship store provisioned for new tenants.
 func New(t testing.TB, d *db.DB) *Env {
 	t.Helper()
-	dir := t.TempDir()
-	a, err := app.NewWithDB(context.Background(), app.Config{FastHashing: true, DataDir: dir}, d)
+	return NewWith(t, d, app.Config{})
+}
+
+// NewWith is New with cfg (FastHashing and DataDir are set). When
+// cfg.PluginDir is set, the plugins are started and stopped with the test.
+func NewWith(t testing.TB, d *db.DB, cfg app.Config) *Env {
+	t.Helper()
+	cfg.FastHashing = true
+	cfg.DataDir = t.TempDir()
+	a, err := app.NewWithDB(context.Background(), cfg, d)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg.PluginDir != "" {
+		ctx, cancel := context.WithCancel(context.Background())
+		a.StartPlugins(ctx)
+		t.Cleanup(func() { cancel(); a.StopPlugins() })
 	}
 	return &Env{T: t, App: a, Handler: server.New(a)}
 }

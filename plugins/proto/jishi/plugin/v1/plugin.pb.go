@@ -2645,9 +2645,14 @@ type HandleHTTPRequest struct {
 	// named "csrf_token"; the host refuses unsafe requests without it.
 	CsrfToken string `protobuf:"bytes,10,opt,name=csrf_token,json=csrfToken,proto3" json:"csrf_token,omitempty"`
 	// URL prefix the route is served under, for links the plugin builds:
-	// "/p/{plugin}" on the storefront and in the tenant admin console,
-	// "/merchant/shops/{shop}/p/{plugin}" in a shop's console.
-	Mount         string `protobuf:"bytes,11,opt,name=mount,proto3" json:"mount,omitempty"`
+	// base + "/p/{plugin}" on the storefront, base + "/admin/p/{plugin}" in
+	// the tenant console, base + "/merchant/shops/{shop}/p/{plugin}" in a
+	// shop's console.
+	Mount string `protobuf:"bytes,11,opt,name=mount,proto3" json:"mount,omitempty"`
+	// URL prefix of the tenant's pages on this host: "" when the tenant has
+	// a host of its own, "/t/{slug}" on a platform host. A link to a host
+	// page (the checkout) is base + its path ("/checkout?sku=…").
+	Base          string `protobuf:"bytes,12,opt,name=base,proto3" json:"base,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2755,6 +2760,13 @@ func (x *HandleHTTPRequest) GetCsrfToken() string {
 func (x *HandleHTTPRequest) GetMount() string {
 	if x != nil {
 		return x.Mount
+	}
+	return ""
+}
+
+func (x *HandleHTTPRequest) GetBase() string {
+	if x != nil {
+		return x.Base
 	}
 	return ""
 }
@@ -5133,7 +5145,7 @@ const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x05roles\x18\x05 \x03(\tR\x05roles\x12 \n" +
 	"\vpermissions\x18\x06 \x03(\tR\vpermissions\x12\x1d\n" +
 	"\n" +
-	"session_id\x18\a \x01(\tR\tsessionId\"\x8d\x03\n" +
+	"session_id\x18\a \x01(\tR\tsessionId\"\xa1\x03\n" +
 	"\x11HandleHTTPRequest\x126\n" +
 	"\x06tenant\x18\x01 \x01(\v2\x1e.jishi.plugin.v1.TenantContextR\x06tenant\x12\x16\n" +
 	"\x06method\x18\x02 \x01(\tR\x06method\x12\x12\n" +
@@ -5147,7 +5159,8 @@ const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"csrf_token\x18\n" +
 	" \x01(\tR\tcsrfToken\x12\x14\n" +
-	"\x05mount\x18\v \x01(\tR\x05mount\"s\n" +
+	"\x05mount\x18\v \x01(\tR\x05mount\x12\x12\n" +
+	"\x04base\x18\f \x01(\tR\x04base\"s\n" +
 	"\x12HandleHTTPResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\x05R\x06status\x121\n" +
 	"\aheaders\x18\x02 \x03(\v2\x17.jishi.plugin.v1.HeaderR\aheaders\x12\x12\n" +
