@@ -72,6 +72,7 @@ func Register(rt *httpx.Router, a *app.App) {
 	u.registerPromos(rt)
 	u.registerStock(rt)
 	u.registerPickup(rt)
+	u.registerPlugins(rt)
 }
 
 // title translates key in the request's language.

@@ -445,14 +445,26 @@ func (s pluginServices) RecordUsage(ctx context.Context, r pluginhost.Reach, met
 	if key == "" {
 		key = tenants.NewID()
 	}
+	u := &pluginUsage{TenantID: r.TenantID, ID: tenants.NewID(), Plugin: r.Plugin, ShopID: r.ShopID, Metric: metric,
+		Quantity: qty, Key: key, OccurredAt: time.Now().UTC()}
 	return s.a.DB.RunInTx(ctx, func(ctx context.Context, tx bun.IDB) error {
-		_, err := tx.NewInsert().TableExpr("plugin_usage").
-			Value("tenant_id", "?", r.TenantID).Value("id", "?", tenants.NewID()).Value("plugin", "?", r.Plugin).
-			Value("shop_id", "?", r.ShopID).Value("metric", "?", metric).Value("quantity", "?", qty).
-			Value("idem_key", "?", key).Value("occurred_at", "?", time.Now().UTC()).
-			On("CONFLICT DO NOTHING").Exec(ctx)
+		_, err := tx.NewInsert().Model(u).On("CONFLICT DO NOTHING").Exec(ctx)
 		return err
 	})
+}
+
+// pluginUsage is one usage record of a plugin (plugin_usage).
+type pluginUsage struct {
+	bun.BaseModel `bun:"table:plugin_usage,alias:pu"`
+
+	TenantID   string    `bun:"tenant_id,pk"`
+	ID         string    `bun:"id,pk"`
+	Plugin     string    `bun:"plugin,notnull"`
+	ShopID     string    `bun:"shop_id,notnull"`
+	Metric     string    `bun:"metric,notnull"`
+	Quantity   int64     `bun:"quantity,notnull"`
+	Key        string    `bun:"idem_key,notnull"`
+	OccurredAt time.Time `bun:"occurred_at,notnull"`
 }
 
 func (s pluginServices) SendEmail(ctx context.Context, r pluginhost.Reach, customerID string, shopStaff bool, subject, text, _ string) (string, error) {

@@ -347,7 +347,7 @@ func (s *Service) quote(ctx context.Context, idb bun.IDB, userID string, in Inpu
 			ql.SubtotalFen, ql.DiscountFen, ql.TotalFen, ql.Allocations = lr.SubtotalFen, lr.DiscountFen, lr.TotalFen, lr.Allocations
 		}
 	}
-	if err := s.adjustByPlugins(ctx, userID, in, q, res, func(ql *QuoteLine) int {
+	if err := s.adjustByPlugins(ctx, idb, userID, in, q, res, func(ql *QuoteLine) int {
 		return slices.IndexFunc(basket.Lines, func(b promo.Line) bool { return b.Key == strconv.Itoa(ql.index) })
 	}); err != nil {
 		return nil, err

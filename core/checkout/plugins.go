@@ -58,14 +58,14 @@ func checkAttributes(fe *core.FieldErrors, f string, attrs map[string]string) {
 // funded by the shop), the shops' and the quote's totals and the promo
 // result. Refusals become field errors on the lines; the holds are kept
 // for place.
-func (s *Service) adjustByPlugins(ctx context.Context, userID string, in Input, q *Quote, res *promo.Result, keyOf func(*QuoteLine) int) error {
+func (s *Service) adjustByPlugins(ctx context.Context, idb bun.IDB, userID string, in Input, q *Quote, res *promo.Result, keyOf func(*QuoteLine) int) error {
 	if s.Plugins == nil {
 		return nil
 	}
 	t := tenants.MustFromContext(ctx)
 	req := pluginhost.CartRequest{
 		Call:       pluginhost.Call{Tenant: t, RequestID: httpx.RequestID(ctx), Locale: i18n.FromContext(ctx)},
-		CustomerID: userID, Currency: t.Currency, Codes: in.Coupons,
+		CustomerID: userID, Currency: t.Currency, Codes: in.Coupons, IDB: idb,
 	}
 	byID := map[string]*QuoteLine{}
 	for _, sq := range q.Shops {

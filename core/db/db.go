@@ -265,7 +265,9 @@ var roleName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 // the role when missing (LOGIN NOSUPERUSER NOBYPASSRLS, so row-level
 // security applies to it; set its password yourself) and grants it
 // reading and writing every table and sequence of the public schema, but
-// not owning or altering them. d must be connected as the tables' owner,
+// not owning or altering them, and creating schemas in the database (the
+// plugins' own schemas, plugin_{name}, which it then owns). d must be
+// connected as the tables' owner,
 // after migrating; run it again after each migration that adds tables
 // (`jishi migrate -grant ROLE` does both).
 func (d *DB) GrantServingRole(ctx context.Context, role string) error {
@@ -282,6 +284,9 @@ func (d *DB) GrantServingRole(ctx context.Context, role string) error {
 		`GRANT USAGE ON SCHEMA public TO ` + role,
 		`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ` + role,
 		`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ` + role,
+		// Plugins keep their data in schemas of their own (plugin_{name}),
+		// which the server creates when it starts them.
+		`DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO ` + role + `', current_database()); END $$`,
 	}
 	for _, s := range stmts {
 		if _, err := d.DB.ExecContext(ctx, s); err != nil {

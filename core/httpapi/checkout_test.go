@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jishi-dev/jishi/core/app"
 	"github.com/jishi-dev/jishi/core/billing/billingtest"
 	"github.com/jishi-dev/jishi/core/checkout"
 	"github.com/jishi-dev/jishi/core/db"
@@ -44,6 +45,12 @@ type checkoutShop struct {
 func newCheckoutMarket(t *testing.T, d *db.DB, shops, units int) *checkoutMarket {
 	t.Helper()
 	a, h := newMarketServer(t, d)
+	return newCheckoutMarketOn(t, a, h, shops, units)
+}
+
+// newCheckoutMarketOn is newCheckoutMarket on an app of the caller's.
+func newCheckoutMarketOn(t *testing.T, a *app.App, h http.Handler, shops, units int) *checkoutMarket {
+	t.Helper()
 	m := &checkoutMarket{market: newMarket(t, a, h)}
 	m.admin.want(http.StatusCreated, "POST", "/api/v1/admin/warehouses", map[string]any{"kind": "main", "name": "总仓",
 		"region_id": m.yuelu.ID, "cold": true, "serves_region_ids": []string{m.yuelu.ID, m.furong.ID}}, &m.main)

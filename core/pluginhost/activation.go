@@ -245,9 +245,6 @@ func (s *Switches) Tenant(ctx context.Context, tenantID string) (map[string]*Res
 // TenantIn is Tenant reading through idb (the caller's transaction) when
 // what is cached has to be read again; nil reads through the pool.
 func (s *Switches) TenantIn(ctx context.Context, idb bun.IDB, tenantID string) (map[string]*Resolved, error) {
-	if idb == nil {
-		idb = s.DB.DB
-	}
 	s.mu.Lock()
 	if ts, ok := s.tenants[tenantID]; ok && s.now().Sub(ts.at) < s.ttl() {
 		s.mu.Unlock()
@@ -261,7 +258,16 @@ func (s *Switches) TenantIn(ctx context.Context, idb bun.IDB, tenantID string) (
 		return nil, err
 	}
 	var rows []*Switch
-	err = idb.NewSelect().Model(&rows).Where("tenant_id = ?", tenantID).Scan(s.bound(ctx, tenantID))
+	read := func(ctx context.Context, tx bun.IDB) error {
+		return tx.NewSelect().Model(&rows).Where("tenant_id = ?", tenantID).Scan(ctx)
+	}
+	if idb != nil {
+		err = read(ctx, idb)
+	} else {
+		// On PostgreSQL, row-level security admits the tenant's rows only
+		// in a transaction bound to it.
+		err = s.DB.RunInReadTx(s.bound(ctx, tenantID), read)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("plugin switches of tenant %s: %w", tenantID, err)
 	}
@@ -335,6 +341,15 @@ func (s *Switches) kills(ctx context.Context, idb bun.IDB) (map[string]bool, err
 	return k, nil
 }
 
+// KillSwitches returns the platform's kill switches with their reasons.
+func (s *Switches) KillSwitches(ctx context.Context) ([]*KillSwitch, error) {
+	var rows []*KillSwitch
+	if err := s.DB.NewSelect().Model(&rows).Order("plugin").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("plugin kill switches: %w", err)
+	}
+	return rows, nil
+}
+
 // Kills returns the platform's kill switches by plugin.
 func (s *Switches) Kills(ctx context.Context) (map[string]bool, error) { return s.kills(ctx, nil) }
 
@@ -387,7 +402,20 @@ func (s *Switches) SetConfig(ctx context.Context, plugin, shopID string, cfg []b
 	}
 	canon, _ := json.Marshal(obj)
 	if s.Validate != nil {
-		if err := s.Validate(ctx, tenants.ID(ctx), plugin, shopID, canon); err != nil {
+		// A shop's override is checked as the shop will run with it: the
+		// tenant's settings with the shop's keys on top.
+		check := canon
+		if shopID != "" {
+			r, err := s.Resolve(ctx, tenants.ID(ctx), plugin)
+			if err != nil {
+				return err
+			}
+			merged := map[string]json.RawMessage{}
+			maps.Copy(merged, r.TenantConfig)
+			maps.Copy(merged, obj)
+			check, _ = json.Marshal(merged)
+		}
+		if err := s.Validate(ctx, tenants.ID(ctx), plugin, shopID, check); err != nil {
 			return err
 		}
 	}
@@ -459,11 +487,14 @@ func (s *Switches) write(ctx context.Context, plugin, level, target string, by A
 // (every plugin when empty), newest first.
 func (s *Switches) Audit(ctx context.Context, plugin string, limit int64) ([]*AuditEntry, error) {
 	var out []*AuditEntry
-	q := db.Select(ctx, s.DB.DB, &out).OrderExpr("at DESC, id DESC").Limit(limit)
-	if plugin != "" {
-		q = q.Where("plugin = ?", plugin)
-	}
-	if err := q.Scan(ctx); err != nil {
+	err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
+		q := db.Select(ctx, tx, &out).OrderExpr("at DESC, id DESC").Limit(limit)
+		if plugin != "" {
+			q = q.Where("plugin = ?", plugin)
+		}
+		return q.Scan(ctx)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("plugin audit: %w", err)
 	}
 	return out, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	pluginv1 "github.com/jishi-dev/jishi/plugins/proto/jishi/plugin/v1"
+	"github.com/uptrace/bun"
 )
 
 // CartShop is one shop's lines of a cart, priced by the core, to adjust.
@@ -24,6 +25,8 @@ type CartRequest struct {
 	Currency   string
 	Codes      []string
 	Shops      []CartShop
+	// IDB is the caller's transaction, if any (see Host.targets).
+	IDB bun.IDB
 }
 
 // LineDiscount is the part of a plugin's discount on one line (negative).
@@ -92,7 +95,7 @@ func (h *Host) AdjustCart(ctx context.Context, req CartRequest) (*CartResult, er
 	for _, s := range req.Shops {
 		c := req.Call
 		c.RegionID, c.ShopID = s.RegionID, s.ShopID
-		up, down, err := h.targets(ctx, c, pluginv1.HookName_HOOK_NAME_ADJUST_CART)
+		up, down, err := h.targets(ctx, req.IDB, c, pluginv1.HookName_HOOK_NAME_ADJUST_CART)
 		if err != nil {
 			return nil, err
 		}

@@ -236,11 +236,14 @@ func (o *Outbox) Deliver(ctx context.Context, a DeliverArgs, attempt int) error 
 // when empty), newest first.
 func (o *Outbox) DeadLetters(ctx context.Context, plugin string, limit int64) ([]*DeadLetter, error) {
 	var out []*DeadLetter
-	q := db.Select(ctx, o.Host.Switches.DB.DB, &out).OrderExpr("created_at DESC, id DESC").Limit(limit)
-	if plugin != "" {
-		q = q.Where("plugin = ?", plugin)
-	}
-	if err := q.Scan(ctx); err != nil {
+	err := o.Host.Switches.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
+		q := db.Select(ctx, tx, &out).OrderExpr("created_at DESC, id DESC").Limit(limit)
+		if plugin != "" {
+			q = q.Where("plugin = ?", plugin)
+		}
+		return q.Scan(ctx)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("dead letters: %w", err)
 	}
 	return out, nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	pluginv1 "github.com/jishi-dev/jishi/plugins/proto/jishi/plugin/v1"
+	"github.com/uptrace/bun"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/jishi-dev/jishi/tenants"
@@ -153,11 +154,15 @@ type target struct {
 // the call's shop (for tenant-wide calls: anywhere in the tenant). Plugins
 // that are active and declare the hook but are not running are returned
 // in down, with why.
-func (h *Host) targets(ctx context.Context, c Call, hook pluginv1.HookName) (up []target, down map[string]error, err error) {
-	if h.Supervisor == nil {
+//
+// idb, when not nil, is the caller's transaction: the switches are read
+// through it when they are not cached, never through a second connection
+// while the caller holds one.
+func (h *Host) targets(ctx context.Context, idb bun.IDB, c Call, hook pluginv1.HookName) (up []target, down map[string]error, err error) {
+	if h.Supervisor == nil || len(h.Supervisor.Names()) == 0 {
 		return nil, nil, nil
 	}
-	all, err := h.Switches.Tenant(ctx, c.Tenant.ID)
+	all, err := h.Switches.TenantIn(ctx, idb, c.Tenant.ID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -205,6 +205,8 @@ func (s *Scheduler) runOne(ctx context.Context, t *tenants.Tenant, tg target, jo
 // LastRuns returns the tenant's last job runs of plugin, newest first.
 func (s *Scheduler) LastRuns(ctx context.Context, plugin string, limit int64) ([]*JobTick, error) {
 	var out []*JobTick
-	err := db.Select(ctx, s.Host.Switches.DB.DB, &out).Where("plugin = ?", plugin).OrderExpr("tick DESC").Limit(limit).Scan(ctx)
+	err := s.Host.Switches.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
+		return db.Select(ctx, tx, &out).Where("plugin = ?", plugin).OrderExpr("tick DESC").Limit(limit).Scan(ctx)
+	})
 	return out, err
 }

@@ -59,7 +59,7 @@ func (h *Host) slotCache() *slotCache {
 // fails or is late leaves its part empty. Answers are cached for the
 // seconds the plugin allows.
 func (h *Host) Slot(ctx context.Context, req SlotRequest) []SlotItem {
-	up, _, err := h.targets(ctx, req.Call, pluginv1.HookName_HOOK_NAME_SLOT_CONTENT)
+	up, _, err := h.targets(ctx, nil, req.Call, pluginv1.HookName_HOOK_NAME_SLOT_CONTENT)
 	if err != nil || len(up) == 0 {
 		return nil
 	}
