@@ -81,9 +81,9 @@ const defaultCartDeadline = 300 * time.Millisecond
 // AdjustCart for its adjustments, all shops and plugins at once, each
 // under its deadline within ctx's (the checkout's budget). A plugin that
 // fails (error, timeout, open circuit, an answer that does not add up) is
-// skipped as its fail-open policy says — unless one of the shop's lines
-// carries that plugin's attributes, which makes the whole call fail with an
-// UnavailableError. Lines carrying attributes of a plugin not active for
+// skipped as the fail-open policy says — unless the plugin declared the
+// hook fail closed, or one of the shop's lines carries that plugin's
+// attributes, which makes the whole call fail with an UnavailableError. Lines carrying attributes of a plugin not active for
 // their shop fail the same way.
 func (h *Host) AdjustCart(ctx context.Context, req CartRequest) (*CartResult, error) {
 	out := &CartResult{Discounts: map[string][]LineDiscount{}}
@@ -157,7 +157,11 @@ func (h *Host) AdjustCart(ctx context.Context, req CartRequest) (*CartResult, er
 	wg.Wait()
 	for _, a := range answers {
 		if a.err != nil {
-			if line := ownLine(a.j.shop.Lines, a.j.t.name); line != "" {
+			line := ownLine(a.j.shop.Lines, a.j.t.name)
+			if line != "" || failClosed(a.j.t.spec) {
+				if line == "" && len(a.j.shop.Lines) > 0 {
+					line = a.j.shop.Lines[0].GetLineId()
+				}
 				return nil, &UnavailableError{Plugin: a.j.t.name, LineID: line, Err: a.err}
 			}
 			h.logger().Warn("plugin skipped (fail open)", "plugin", a.j.t.name, "hook", "adjust_cart", "shop", a.j.shop.ShopID, "error", a.err)
