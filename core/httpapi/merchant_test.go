@@ -84,6 +84,8 @@ type shopper struct {
 	userID  string
 	email   string
 	cookies map[string]string
+	// accept, when set, is sent as the Accept header.
+	accept string
 }
 
 // user creates an account holding role in domain (none when role is ""),
@@ -133,6 +135,9 @@ func (b *shopper) send(method, path string, body []byte, ctype string) (int, []b
 	r.Host = "localhost"
 	if ctype != "" {
 		r.Header.Set("Content-Type", ctype)
+	}
+	if b.accept != "" {
+		r.Header.Set("Accept", b.accept)
 	}
 	for k, v := range b.cookies {
 		r.AddCookie(&http.Cookie{Name: k, Value: v})

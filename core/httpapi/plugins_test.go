@@ -34,11 +34,18 @@ import (
 type pluginMarket struct {
 	*checkoutMarket
 	actor pluginhost.Actor
+	name  string // the plugin the tests drive
 }
 
 func newPluginMarket(t *testing.T, d *db.DB, shops int) *pluginMarket {
 	t.Helper()
-	dir := pluginhosttest.Install(t, map[string]string{"faulty": "core/pluginhost/testdata/faulty"})
+	return newPluginMarketWith(t, d, shops, "faulty", map[string]string{"faulty": "core/pluginhost/testdata/faulty"})
+}
+
+// newPluginMarketWith runs the plugins of pkgs and waits for plugin name.
+func newPluginMarketWith(t *testing.T, d *db.DB, shops int, name string, pkgs map[string]string) *pluginMarket {
+	t.Helper()
+	dir := pluginhosttest.Install(t, pkgs)
 	a, err := app.NewWithDB(context.Background(), app.Config{FastHashing: true, DataDir: t.TempDir(), PluginDir: dir}, d)
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +53,7 @@ func newPluginMarket(t *testing.T, d *db.DB, shops int) *pluginMarket {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.StartPlugins(ctx)
 	t.Cleanup(func() { cancel(); a.StopPlugins() })
-	m := &pluginMarket{checkoutMarket: newCheckoutMarketOn(t, a, server.New(a), shops, 100), actor: pluginhost.Actor{ID: "test", Name: "测试"}}
+	m := &pluginMarket{checkoutMarket: newCheckoutMarketOn(t, a, server.New(a), shops, 100), actor: pluginhost.Actor{ID: "test", Name: "测试"}, name: name}
 	m.waitRunning()
 	return m
 }
@@ -56,12 +63,12 @@ func (m *pluginMarket) waitRunning() pluginhost.Status {
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		for _, st := range m.a.Plugins.Supervisor.Status() {
-			if st.Name == "faulty" && st.State == pluginhost.StateRunning {
+			if st.Name == m.name && st.State == pluginhost.StateRunning {
 				return st
 			}
 		}
 		if time.Now().After(deadline) {
-			m.t.Fatalf("plugin faulty not running: %+v", m.a.Plugins.Supervisor.Status())
+			m.t.Fatalf("plugin %s not running: %+v", m.name, m.a.Plugins.Supervisor.Status())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -47,7 +47,11 @@ func (p *Plugin) RunJob(ctx context.Context, t *sdk.Tenant, req *pluginv1.RunJob
 	if err != nil {
 		return nil, err
 	}
+	// A run settles what is due at its tick, or now when that is later.
 	now := p.clock()
+	if at := req.GetScheduledAt(); at != nil && at.AsTime().After(now) {
+		now = at.AsTime()
+	}
 	var r expireResult
 	var issued []Coupon
 	if r.ended, err = p.endCampaigns(ctx, t, now); err != nil {
