@@ -176,6 +176,38 @@ func (s *Service) Enqueue(ctx context.Context, tx bun.IDB, args Args, o *Opts) (
 	return id, nil
 }
 
+// EnqueueMany adds jobs with args inside tx in one statement, each with
+// the options o (see Enqueue). tx must be a bun transaction.
+func (s *Service) EnqueueMany(ctx context.Context, tx bun.IDB, args []Args, o *Opts) error {
+	if len(args) == 0 {
+		return nil
+	}
+	opts := &river.InsertOpts{MaxAttempts: DefaultMaxAttempts}
+	if o != nil {
+		if o.MaxAttempts > 0 {
+			opts.MaxAttempts = o.MaxAttempts
+		}
+		opts.ScheduledAt = o.At
+	}
+	params := make([]river.InsertManyParams, len(args))
+	for i, a := range args {
+		params[i] = river.InsertManyParams{Args: a, InsertOpts: opts}
+	}
+	var sqlTx *sql.Tx
+	switch t := tx.(type) {
+	case bun.Tx:
+		sqlTx = t.Tx
+	case *bun.Tx:
+		sqlTx = t.Tx
+	default:
+		return fmt.Errorf("jobs: enqueue %d jobs: a transaction is required, not %T", len(args), tx)
+	}
+	if _, err := s.insert.InsertManyTx(ctx, sqlTx, params); err != nil {
+		return fmt.Errorf("jobs: enqueue %d jobs: %w", len(args), err)
+	}
+	return nil
+}
+
 func (s *Service) insertTx(ctx context.Context, tx *sql.Tx, args Args, opts *river.InsertOpts) (int64, error) {
 	res, err := s.insert.InsertTx(ctx, tx, args, opts)
 	if err != nil {

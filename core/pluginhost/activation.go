@@ -98,6 +98,8 @@ type Resolved struct {
 	ShopConfig   map[string]map[string]json.RawMessage
 	// Version grows with every change of the tenant's switches or settings.
 	Version int64
+
+	configs sync.Map // shop id → the JSON Config answers
 }
 
 // ActiveFor reports whether the plugin runs for shop in region.
@@ -159,6 +161,19 @@ func (r *Resolved) Scope() (regions, enabled, disabled []string) {
 // Config returns the settings for shop (the tenant's when shop is empty),
 // as a JSON object.
 func (r *Resolved) Config(shopID string) []byte {
+	if r != nil {
+		if b, ok := r.configs.Load(shopID); ok {
+			return b.([]byte)
+		}
+	}
+	b := r.config(shopID)
+	if r != nil {
+		r.configs.Store(shopID, b)
+	}
+	return b
+}
+
+func (r *Resolved) config(shopID string) []byte {
 	m := map[string]json.RawMessage{}
 	if r != nil {
 		maps.Copy(m, r.TenantConfig)

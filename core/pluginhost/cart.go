@@ -130,7 +130,7 @@ func (h *Host) AdjustCart(ctx context.Context, req CartRequest) (*CartResult, er
 	var wg sync.WaitGroup
 	for i, j := range jobs {
 		wg.Add(1)
-		go func() {
+		run := func() {
 			defer wg.Done()
 			c := req.Call
 			c.RegionID, c.ShopID = j.shop.RegionID, j.shop.ShopID
@@ -152,7 +152,12 @@ func (h *Host) AdjustCart(ctx context.Context, req CartRequest) (*CartResult, er
 				return err
 			})
 			answers[i] = answer{j, res, err}
-		}()
+		}
+		if len(jobs) == 1 {
+			run() // one plugin for one shop: no goroutine to wait for
+		} else {
+			go run()
+		}
 	}
 	wg.Wait()
 	for _, a := range answers {

@@ -130,6 +130,7 @@ func (o *Outbox) listen(ctx context.Context, tx bun.IDB, hs []order.Happened) er
 	if err != nil {
 		return err
 	}
+	var batch []jobs.Args
 	for _, n := range names {
 		r := all[n]
 		if !r.ActiveAnywhere() {
@@ -149,12 +150,10 @@ func (o *Outbox) listen(ctx context.Context, tx bun.IDB, hs []order.Happened) er
 			}
 			args := DeliverArgs{Plugin: n, TenantID: tid, ShopID: h.ShopID, RegionID: region,
 				EventID: uuid.Must(uuid.NewV7()).String(), Type: h.Type, OrderID: h.OrderID, At: h.At}
-			if _, err := o.Jobs.Enqueue(ctx, tx, args, &jobs.Opts{MaxAttempts: EventAttempts}); err != nil {
-				return err
-			}
+			batch = append(batch, args)
 		}
 	}
-	return nil
+	return o.Jobs.EnqueueMany(ctx, tx, batch, &jobs.Opts{MaxAttempts: EventAttempts})
 }
 
 // deliver delivers one event to one plugin. A plugin switched off for the

@@ -35,6 +35,7 @@ type Host struct {
 	Now             func() time.Time
 
 	breakers sync.Map // plugin name → *breaker
+	caps     sync.Map // capKey → capEntry
 }
 
 func (h *Host) now() time.Time {
@@ -133,12 +134,40 @@ func (h *Host) tenantContext(plugin string, m *pluginv1.Manifest, r *Resolved, c
 		tc.ActiveRegionIds, tc.EnabledShopIds, tc.DisabledShopIds = r.Scope()
 	}
 	if h.Signer != nil {
-		tc.Capability = h.Signer.Issue(Capability{
-			Plugin: plugin, TenantID: c.Tenant.ID, RegionID: c.RegionID, ShopID: c.ShopID,
-			Scopes: m.GetHostScopes(), Expires: exp.Unix(), Call: hook + ":" + c.RequestID,
-		})
+		tc.Capability, exp = h.capability(plugin, m, c, deadline, ttl)
+		tc.CapabilityExpiresAt = timestamppb.New(exp)
 	}
 	return tc
+}
+
+// capability returns a capability for calls to plugin serving c, valid at
+// least ttl/2 past deadline. Tokens are the same for every call with the
+// same plugin, manifest scopes, tenant, region and shop, so one is signed
+// and reused until half its life is gone.
+func (h *Host) capability(plugin string, m *pluginv1.Manifest, c Call, deadline time.Time, ttl time.Duration) (string, time.Time) {
+	key := capKey{plugin: plugin, manifest: m, tenant: c.Tenant.ID, region: c.RegionID, shop: c.ShopID}
+	if v, ok := h.caps.Load(key); ok {
+		e := v.(capEntry)
+		if e.expires.Sub(deadline) > ttl/2 {
+			return e.token, e.expires
+		}
+	}
+	exp := deadline.Add(ttl)
+	tok := h.Signer.Issue(Capability{Plugin: plugin, TenantID: c.Tenant.ID, RegionID: c.RegionID, ShopID: c.ShopID,
+		Scopes: m.GetHostScopes(), Expires: exp.Unix()})
+	h.caps.Store(key, capEntry{token: tok, expires: time.Unix(exp.Unix(), 0)})
+	return tok, exp
+}
+
+type capKey struct {
+	plugin               string
+	manifest             *pluginv1.Manifest
+	tenant, region, shop string
+}
+
+type capEntry struct {
+	token   string
+	expires time.Time
 }
 
 // target is one plugin a call goes to.

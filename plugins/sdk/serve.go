@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime"
 
 	"github.com/hashicorp/go-plugin"
 	pluginv1 "github.com/jishi-dev/jishi/plugins/proto/jishi/plugin/v1"
@@ -116,7 +117,7 @@ func ServeConfig(p *GRPCPlugin) *plugin.ServeConfig {
 	return &plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: PluginSets(p),
-		GRPCServer:       plugin.DefaultGRPCServer,
+		GRPCServer:       grpcServer,
 		Logger:           logger.Named("go-plugin"),
 	}
 }
@@ -183,4 +184,11 @@ func implements(impl Plugin, h pluginv1.HookName) bool {
 		_, ok = impl.(SlotFiller)
 	}
 	return ok
+}
+
+// grpcServer is go-plugin's default gRPC server with a fixed pool of
+// stream workers: a hook call is handed to a waiting goroutine instead of a
+// new one, which takes a scheduler hop off every call.
+func grpcServer(opts []grpc.ServerOption) *grpc.Server {
+	return grpc.NewServer(append(opts, grpc.NumStreamWorkers(uint32(max(4, runtime.GOMAXPROCS(0)*2))))...)
 }
