@@ -2,6 +2,7 @@ package adminui
 
 import (
 	"errors"
+	"github.com/jishi-dev/jishi/core/pluginhost"
 	"io"
 	"net/http"
 	"strconv"
@@ -220,8 +221,10 @@ func (u *ui) acceptInvitation(w http.ResponseWriter, r *http.Request) {
 
 // shopConsoleData is one shop in the merchant console.
 type shopConsoleData struct {
-	Shop        *merchant.Shop
-	Region      string
+	Shop   *merchant.Shop
+	Region string
+	// Plugins are the entry pages of the plugins active for the shop.
+	Plugins     []pluginhost.ConsolePage
 	CanEdit     bool
 	CanStaff    bool
 	Staff       []*merchant.StaffMember
@@ -306,6 +309,11 @@ func (u *ui) renderShop(w http.ResponseWriter, r *http.Request, status int, d *s
 			return
 		}
 	}
+	region := ""
+	if sh.RegionID != nil {
+		region = *sh.RegionID
+	}
+	d.Plugins = u.a.Plugins.Host.ConsolePages(ctx, tenants.MustFromContext(ctx), region, sh.ID)
 	c, _ := web.Console(ctx, u.a, p)
 	pages.Render(w, r, status, "merchant_shop", &web.Page{
 		Title: sh.Name, Area: web.AreaMerchant, Console: c.Any(), ThemeColor: sh.ThemeColor, Data: d,

@@ -127,6 +127,7 @@ func TestGroupBuyStory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		fruit, other := m.shops[0], m.shops[1]
 		sw := m.a.Plugins.Switches
 		for _, step := range []struct {
 			level, target string
@@ -135,13 +136,21 @@ func TestGroupBuyStory(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		fruit, other := m.shops[0], m.shops[1]
 		var productID string
 		err = m.a.DB.RunInReadTx(m.ctx, func(ctx context.Context, tx bun.IDB) error {
 			return tx.NewSelect().TableExpr("skus").Column("product_id").Where("tenant_id = ? AND id = ?", m.tenant.ID, fruit.sku).Scan(ctx, &productID)
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+
+		// The shop's console links to the plugin's pages; the Furong shop's
+		// does not.
+		if code, body := fruit.owner.do("GET", "/merchant/shops/"+fruit.shop.ID, nil); code != http.StatusOK || !strings.Contains(string(body), `data-plugin="groupbuy"`) {
+			t.Fatalf("Yuelu shop console: %d, link to the group-buy pages missing", code)
+		}
+		if _, body := other.owner.do("GET", "/merchant/shops/"+other.shop.ID, nil); strings.Contains(string(body), `data-plugin="groupbuy"`) {
+			t.Fatal("Furong shop console links to group buying")
 		}
 
 		// The merchant creates a campaign: bad settings first.

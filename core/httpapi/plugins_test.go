@@ -16,6 +16,7 @@ import (
 	"github.com/jishi-dev/jishi/core/billing/billingtest"
 	"github.com/jishi-dev/jishi/core/db"
 	"github.com/jishi-dev/jishi/core/db/dbtest"
+	"github.com/jishi-dev/jishi/core/httpx"
 	"github.com/jishi-dev/jishi/core/order"
 	"github.com/jishi-dev/jishi/core/pluginhost"
 	"github.com/jishi-dev/jishi/core/pluginhost/pluginhosttest"
@@ -524,6 +525,31 @@ func TestPluginRoutes(t *testing.T) {
 		}
 		if code, body := b.do("GET", "/p/faulty/hello", nil); code != http.StatusOK || !strings.Contains(string(body), `id="faulty-text"`) {
 			t.Fatalf("page: %d %s", code, body)
+		}
+		// A page's CSP lets no script of the plugin's run: only the host's
+		// /static/ files.
+		r = httptest.NewRequest("GET", b.base+"/p/faulty/hello", nil)
+		r.Host = "localhost"
+		w = httptest.NewRecorder()
+		b.h.ServeHTTP(w, r)
+		if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "script-src http://localhost/static/;") {
+			t.Fatalf("plugin page CSP: %q", csp)
+		}
+		// A form posted with its CSRF token in the body reaches the plugin
+		// whole (the host's CSRF check reads the form first).
+		form := "csrf_token=" + b.cookies[httpx.CSRFCookie] + "&title=%E8%8D%89%E8%8E%93&group_size=3"
+		r = httptest.NewRequest("POST", b.base+"/p/faulty/echo", strings.NewReader(form))
+		r.Host = "localhost"
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range b.cookies {
+			r.AddCookie(&http.Cookie{Name: k, Value: v})
+		}
+		w = httptest.NewRecorder()
+		b.h.ServeHTTP(w, r)
+		var posted struct{ Body string }
+		json.Unmarshal(w.Body.Bytes(), &posted) //nolint:errcheck
+		if w.Code != http.StatusOK || !strings.Contains(posted.Body, "group_size=3") || !strings.Contains(posted.Body, "title=%E8%8D%89%E8%8E%93") {
+			t.Fatalf("form post: %d %q", w.Code, w.Body.String())
 		}
 		// Admin route: the shop's owner holds promo:manage; a buyer does not.
 		sh := m.shops[0]

@@ -353,7 +353,8 @@ func (s *Service) Create(ctx context.Context, tx bun.IDB, in GroupInput) (*Group
 	}
 	hs := make([]Happened, len(orders))
 	for i, o := range orders {
-		hs[i] = Happened{Type: EventPlaced, OrderID: o.ID, ShopID: o.ShopID, At: now}
+		o.pluginsKnown = true // built here with its lines and their discounts
+		hs[i] = happened(EventPlaced, o, now)
 	}
 	if err := s.notify(ctx, tx, hs...); err != nil {
 		return nil, err
@@ -564,7 +565,7 @@ func (s *Service) MarkGroupPaid(ctx context.Context, tx bun.IDB, g *Group, payme
 	var hs []Happened
 	for _, o := range g.Orders {
 		if slices.Contains(paid, o.ID) {
-			hs = append(hs, Happened{Type: EventPaid, OrderID: o.ID, ShopID: o.ShopID, At: now})
+			hs = append(hs, happened(EventPaid, o, now))
 		}
 	}
 	if err := s.notify(ctx, tx, hs...); err != nil {

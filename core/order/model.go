@@ -144,6 +144,9 @@ type Order struct {
 	Lines   []*Line   `bun:"-" json:"lines,omitempty"`
 	Events  []*Event  `bun:"-" json:"events,omitempty"`
 	Holds   []*Hold   `bun:"-" json:"holds,omitempty"`
+	// pluginsKnown: Lines and their Discounts are all in memory (an order
+	// just created), so the plugins that took part in it are known.
+	pluginsKnown bool
 	Refunds []*Refund `bun:"-" json:"refunds,omitempty"`
 }
 

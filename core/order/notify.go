@@ -2,6 +2,8 @@ package order
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -22,6 +24,32 @@ type Happened struct {
 	OrderID string
 	ShopID  string
 	At      time.Time
+	// Plugins took part in the order (a line's attributes, a discount);
+	// meaningful only when PluginsKnown (the order's lines and discounts
+	// were at hand).
+	Plugins      []string
+	PluginsKnown bool
+}
+
+// happened is the event typ of o, with the plugins that took part in it
+// when o was built with its lines and discounts in this process.
+func happened(typ string, o *Order, at time.Time) Happened {
+	h := Happened{Type: typ, OrderID: o.ID, ShopID: o.ShopID, At: at, PluginsKnown: o.pluginsKnown}
+	if o.pluginsKnown {
+		for _, l := range o.Lines {
+			for k := range l.Attributes {
+				if p, _, ok := strings.Cut(k, "."); ok && !slices.Contains(h.Plugins, p) {
+					h.Plugins = append(h.Plugins, p)
+				}
+			}
+			for _, d := range l.Discounts {
+				if p, _, ok := strings.Cut(d.PromotionID, ":"); ok && d.Kind == "plugin" && !slices.Contains(h.Plugins, p) {
+					h.Plugins = append(h.Plugins, p)
+				}
+			}
+		}
+	}
+	return h
 }
 
 // Listener receives order events in the transaction that causes them; an

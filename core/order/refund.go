@@ -297,7 +297,7 @@ func (s *Service) refund(ctx context.Context, tx bun.IDB, o *Order, sp refundSpe
 		return nil, fmt.Errorf("refund of order %s: %w", o.Number, err)
 	}
 	if !sp.cancel {
-		if err := s.notify(ctx, tx, Happened{Type: EventRefunded, OrderID: o.ID, ShopID: o.ShopID, At: now}); err != nil {
+		if err := s.notify(ctx, tx, happened(EventRefunded, o, now)); err != nil {
 			return nil, err
 		}
 	}

@@ -176,9 +176,9 @@ func (s *Service) move(ctx context.Context, tx bun.IDB, o *Order, to string, a A
 	}
 	switch to {
 	case StatusCancelled:
-		err = s.notify(ctx, tx, Happened{Type: EventCancelled, OrderID: o.ID, ShopID: o.ShopID, At: now})
+		err = s.notify(ctx, tx, happened(EventCancelled, o, now))
 	case StatusCompleted:
-		err = s.notify(ctx, tx, Happened{Type: EventCompleted, OrderID: o.ID, ShopID: o.ShopID, At: now})
+		err = s.notify(ctx, tx, happened(EventCompleted, o, now))
 	}
 	if err != nil {
 		return nil, err

@@ -141,6 +141,9 @@ func (o *Outbox) listen(ctx context.Context, tx bun.IDB, hs []order.Happened) er
 			if !subscribes(m, h.Type) {
 				continue
 			}
+			if m.GetOwnOrdersOnly() && h.PluginsKnown && !slices.Contains(h.Plugins, n) {
+				continue
+			}
 			region, err := o.shopRegion(ctx, tx, tid, h.ShopID)
 			if err != nil {
 				return err

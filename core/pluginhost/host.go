@@ -308,3 +308,41 @@ func attrPlugin(key string) string {
 	}
 	return p
 }
+
+// ConsolePage is a plugin's entry page in a console.
+type ConsolePage struct {
+	Plugin, Title, Path string
+}
+
+// ConsolePages returns, for each running plugin active for shop (every
+// plugin active somewhere in the tenant when shop is ""), the first admin
+// GET route of its manifest without path wildcards — where the console
+// links to it.
+func (h *Host) ConsolePages(ctx context.Context, tenant *tenants.Tenant, regionID, shopID string) []ConsolePage {
+	if h.Supervisor == nil {
+		return nil
+	}
+	all, err := h.Switches.Tenant(ctx, tenant.ID)
+	if err != nil {
+		return nil
+	}
+	var out []ConsolePage
+	for _, name := range h.Supervisor.Names() {
+		r := all[name]
+		if shopID == "" && !r.ActiveAnywhere() || shopID != "" && !r.ActiveFor(regionID, shopID) {
+			continue
+		}
+		m := h.Supervisor.LastManifest(name)
+		for _, rt := range m.GetRoutes() {
+			if rt.GetArea() == pluginv1.RouteArea_ROUTE_AREA_ADMIN && strings.EqualFold(rt.GetMethod(), "GET") && !strings.Contains(rt.GetPath(), "{") {
+				title := m.GetDisplayName()
+				if title == "" {
+					title = name
+				}
+				out = append(out, ConsolePage{Plugin: name, Title: title, Path: rt.GetPath()})
+				break
+			}
+		}
+	}
+	return out
+}

@@ -133,9 +133,16 @@ func (h *Host) ServeRoute(ctx context.Context, rr RouteRequest, r *http.Request)
 	if p := spec.GetPermission(); p != "" && (rr.Can == nil || !rr.Can(p)) {
 		return nil, ErrForbidden
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRouteBody+1))
-	if err != nil {
-		return nil, err
+	var body []byte
+	if r.PostForm != nil && r.MultipartForm == nil {
+		// The host has parsed the form already (its CSRF check reads the
+		// token from it), which consumed the body: pass the form on.
+		body = []byte(r.PostForm.Encode())
+	} else if r.Body != nil {
+		var err error
+		if body, err = io.ReadAll(io.LimitReader(r.Body, MaxRouteBody+1)); err != nil {
+			return nil, err
+		}
 	}
 	if len(body) > MaxRouteBody {
 		return nil, ErrBodyTooLarge

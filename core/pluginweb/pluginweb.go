@@ -44,9 +44,17 @@ type pageData struct {
 	HTML   template.HTML
 }
 
-// csp is the policy of every proxied answer: no script, plugin or frame
-// from the plugin's markup; forms only to this host.
-const csp = "default-src 'self'; script-src 'self'; object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'self'"
+// cspFor is the policy of every proxied answer: scripts only from the
+// host's own /static/ files (none from the plugin's markup or routes), no
+// plugins or frames, forms only to this host.
+func cspFor(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return "default-src 'self'; script-src " + scheme + "://" + r.Host + "/static/; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; " +
+		"object-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+}
 
 var errNotFound = core.Errorf(core.NotFound, "error.not_found")
 
@@ -156,7 +164,7 @@ func (m *mount) serve(w http.ResponseWriter, r *http.Request, area web.Area, rr 
 		httpx.Error(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Security-Policy", csp)
+	w.Header().Set("Content-Security-Policy", cspFor(r))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if res.Page && res.Status < 300 || res.Page && res.Status >= 400 {
 		title := res.Title

@@ -33,9 +33,21 @@ import (
 // unless d holds them already.
 func seeded(b *testing.B, d *db.DB) *app.App {
 	b.Helper()
-	a, err := app.NewWithDB(context.Background(), app.Config{FastHashing: true, DataDir: b.TempDir()}, d)
+	return seededWith(b, d, app.Config{})
+}
+
+// seededWith is seeded with cfg; plugins of cfg.PluginDir are started.
+func seededWith(b *testing.B, d *db.DB, cfg app.Config) *app.App {
+	b.Helper()
+	cfg.FastHashing, cfg.DataDir = true, b.TempDir()
+	a, err := app.NewWithDB(context.Background(), cfg, d)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if cfg.PluginDir != "" {
+		ctx, cancel := context.WithCancel(context.Background())
+		a.StartPlugins(ctx)
+		b.Cleanup(func() { cancel(); a.StopPlugins() })
 	}
 	need, err := seeds.Needed(context.Background(), a)
 	if err != nil {

@@ -18,6 +18,8 @@ import (
 	"github.com/jishi-dev/jishi/core/app"
 	"github.com/jishi-dev/jishi/core/db/dbtest"
 	"github.com/jishi-dev/jishi/core/identity"
+	"github.com/jishi-dev/jishi/core/pluginhost"
+	"github.com/jishi-dev/jishi/core/pluginhost/pluginhosttest"
 	"github.com/jishi-dev/jishi/seeds"
 	"github.com/jishi-dev/jishi/tenants"
 	"github.com/uptrace/bun"
@@ -41,10 +43,17 @@ const benchCSRF = "bench-csrf-token-0123456789abcdef0123"
 
 func newBenchMarket(b *testing.B) *benchMarket {
 	b.Helper()
+	return newBenchMarketWith(b, app.Config{})
+}
+
+// newBenchMarketWith is newBenchMarket on an app configured with cfg (its
+// plugins, when cfg.PluginDir is set, run and are stopped at the end).
+func newBenchMarketWith(b *testing.B, cfg app.Config) *benchMarket {
+	b.Helper()
 	if os.Getenv("JISHI_TEST_POSTGRES") == "" {
 		b.Skip("set JISHI_TEST_POSTGRES to benchmark checkout on PostgreSQL")
 	}
-	a := seeded(b, dbtest.Postgres(b))
+	a := seededWith(b, dbtest.Postgres(b), cfg)
 	ctx := context.Background()
 	t, err := tenants.BySlug(ctx, a.DB.DB, "changsha-coop")
 	if err != nil {
@@ -197,11 +206,64 @@ func (m *benchMarket) stockedSKUs(shops, perShop, units int) map[string][]string
 // three orders with their discount allocations, take the payment, post
 // the ledger, and last reserve and commit six lines first in first out.
 func BenchmarkCheckout(b *testing.B) {
+	benchCheckout(b, newBenchMarket(b))
+}
+
+// BenchmarkCheckoutGroupBuy is BenchmarkCheckout with the group-buy plugin
+// (plugins/groupbuy, a real process) switched on for the marketplace and
+// every region, and the job queue delivering order events to it: every
+// shop's lines pass through its AdjustCart in the checkout, and every
+// order's placed and paid events reach it. None of the lines is a group
+// buy, as most of a marketplace's are not (goal: at most 15% fewer
+// checkouts per second than BenchmarkCheckout).
+func BenchmarkCheckoutGroupBuy(b *testing.B) {
+	dir := pluginhosttest.Install(b, map[string]string{"groupbuy": "plugins/groupbuy"})
+	m := newBenchMarketWith(b, app.Config{PluginDir: dir})
+	deadline := time.Now().Add(30 * time.Second)
+	for !slices.ContainsFunc(m.a.Plugins.Supervisor.Status(), func(s pluginhost.Status) bool {
+		return s.Name == "groupbuy" && s.State == pluginhost.StateRunning
+	}) {
+		if time.Now().After(deadline) {
+			b.Fatalf("groupbuy not running: %+v", m.a.Plugins.Supervisor.Status())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	on := true
+	actor := pluginhost.Actor{ID: "bench"}
+	if err := m.a.Plugins.Switches.SetEnabled(m.ctx, "groupbuy", pluginhost.LevelTenant, "", &on, actor); err != nil {
+		b.Fatal(err)
+	}
+	var regions []*tenants.Region
+	err := m.a.DB.RunInReadTx(m.ctx, func(ctx context.Context, tx bun.IDB) (err error) {
+		regions, err = tenants.Regions(ctx, tx)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range regions {
+		if err := m.a.Plugins.Switches.SetEnabled(m.ctx, "groupbuy", pluginhost.LevelRegion, r.ID, &on, actor); err != nil {
+			b.Fatal(err)
+		}
+	}
+	benchCheckout(b, m)
+}
+
+// benchCheckout runs the checkout load of BenchmarkCheckout on m, with the
+// job queue working (as jishi serve does).
+func benchCheckout(b *testing.B, m *benchMarket) {
 	clients := 32
 	if n, err := strconv.Atoi(os.Getenv("JISHI_BENCH_CLIENTS")); err == nil && n > 0 {
 		clients = n
 	}
-	m := newBenchMarket(b)
+	if err := m.a.StartJobs(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		m.a.StopJobs(ctx) //nolint:errcheck
+	})
 	skus := m.stockedSKUs(3, 40, 1_000_000)
 	start, end := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339)
 	m.want(m.admin, http.StatusCreated, "POST", "/api/v1/admin/promotions", map[string]any{"kind": "threshold", "name": "压测满减",

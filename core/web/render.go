@@ -253,6 +253,9 @@ func pageHeaders(w http.ResponseWriter) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
+	if h.Get("Content-Security-Policy") != "" {
+		return // a stricter policy the handler set (a plugin's page)
+	}
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "+
 		"img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
 }

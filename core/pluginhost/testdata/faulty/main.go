@@ -45,6 +45,7 @@ var manifest = &pluginv1.Manifest{
 	Routes: []*pluginv1.RouteSpec{
 		{Method: "GET", Path: "/hello", Area: pluginv1.RouteArea_ROUTE_AREA_STOREFRONT},
 		{Method: "GET", Path: "/echo", Area: pluginv1.RouteArea_ROUTE_AREA_STOREFRONT},
+		{Method: "POST", Path: "/echo", Area: pluginv1.RouteArea_ROUTE_AREA_STOREFRONT},
 		{Method: "GET", Path: "/manage", Area: pluginv1.RouteArea_ROUTE_AREA_ADMIN, Permission: "promo:manage"},
 	},
 	Slots:              []*pluginv1.SlotSpec{{Name: "product.badge", DeadlineMs: 100}},
@@ -136,7 +137,7 @@ func (faulty) HandleHTTP(ctx context.Context, t *sdk.Tenant, req *pluginv1.Handl
 			names = append(names, h.GetName())
 		}
 		body, _ := json.Marshal(map[string]any{"headers": names, "user": req.GetIdentity().GetUserId(), "mount": req.GetMount(),
-			"shop": t.ShopID, "regions": t.ActiveRegionIDs})
+			"shop": t.ShopID, "regions": t.ActiveRegionIDs, "body": string(req.GetBody())})
 		return &pluginv1.HandleHTTPResponse{Headers: []*pluginv1.Header{{Name: "Content-Type", Values: []string{"application/json"}},
 			{Name: "Set-Cookie", Values: []string{"stolen=1"}}}, Body: body}, nil
 	case "/manage":

@@ -99,7 +99,7 @@ func (p *Plugin) adminNewCampaign(ctx context.Context, c *httpCall) error {
 		return errShopRequired
 	}
 	now := p.clock().In(p.zone)
-	start := now.Truncate(time.Hour).Add(time.Hour)
+	start := now.Truncate(time.Minute) // live at once; the merchant may move it
 	form := url.Values{
 		"group_size": {"3"}, "fill_hours": {"24"}, "per_shopper_limit": {"1"}, "quota": {"100"},
 		"virtual_success_pct": {"0"}, "solo_allowed": {"on"},

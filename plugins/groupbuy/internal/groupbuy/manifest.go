@@ -82,6 +82,8 @@ func Manifest() *pluginv1.Manifest {
 			hook(pluginv1.HookName_HOOK_NAME_SLOT_CONTENT, 100, open),
 		},
 		EventSubscriptions: []string{EventOrderPlaced, EventOrderPaid, EventOrderCancelled},
+		// Orders without a group-buy line or discount are none of its business.
+		OwnOrdersOnly: true,
 		Jobs: []*pluginv1.JobSpec{{
 			Name:       JobExpireGroups,
 			Schedule:   &pluginv1.JobSpec_Interval{Interval: durationpb.New(time.Minute)},

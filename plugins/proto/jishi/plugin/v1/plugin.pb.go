@@ -624,7 +624,11 @@ type Manifest struct {
 	// "customers:read", "orders:hold", "orders:cancel", "orders:refund",
 	// "orders:create", "usage:record", "email:send"). Callbacks outside these
 	// are refused.
-	HostScopes    []string `protobuf:"bytes,12,rep,name=host_scopes,json=hostScopes,proto3" json:"host_scopes,omitempty"`
+	HostScopes []string `protobuf:"bytes,12,rep,name=host_scopes,json=hostScopes,proto3" json:"host_scopes,omitempty"`
+	// When set, order events are delivered only for orders the plugin took
+	// part in: a line carrying its attributes or a discount it gave. (Events
+	// of orders the host cannot tell about are delivered all the same.)
+	OwnOrdersOnly bool `protobuf:"varint,13,opt,name=own_orders_only,json=ownOrdersOnly,proto3" json:"own_orders_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -741,6 +745,13 @@ func (x *Manifest) GetHostScopes() []string {
 		return x.HostScopes
 	}
 	return nil
+}
+
+func (x *Manifest) GetOwnOrdersOnly() bool {
+	if x != nil {
+		return x.OwnOrdersOnly
+	}
+	return false
 }
 
 // HookSpec declares one hook.
@@ -4979,7 +4990,7 @@ const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x06params\x18\x04 \x03(\v2'.jishi.plugin.v1.FieldError.ParamsEntryR\x06params\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf0\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x98\x04\n" +
 	"\bManifest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12)\n" +
@@ -4994,7 +5005,8 @@ const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	" \x03(\v2\x19.jishi.plugin.v1.SlotSpecR\x05slots\x120\n" +
 	"\x14settings_schema_json\x18\v \x01(\fR\x12settingsSchemaJson\x12\x1f\n" +
 	"\vhost_scopes\x18\f \x03(\tR\n" +
-	"hostScopes\"\xa1\x01\n" +
+	"hostScopes\x12&\n" +
+	"\x0fown_orders_only\x18\r \x01(\bR\rownOrdersOnly\"\xa1\x01\n" +
 	"\bHookSpec\x12-\n" +
 	"\x04name\x18\x01 \x01(\x0e2\x19.jishi.plugin.v1.HookNameR\x04name\x12\x1f\n" +
 	"\vdeadline_ms\x18\x02 \x01(\rR\n" +
