@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -39,6 +40,11 @@ func seeded(b *testing.B, d *db.DB) *app.App {
 // seededWith is seeded with cfg; plugins of cfg.PluginDir are started.
 func seededWith(b *testing.B, d *db.DB, cfg app.Config) *app.App {
 	b.Helper()
+	if cfg.PluginDir != "" {
+		// The supervisor's start-up lines would land inside the
+		// benchmark's result line; warnings and errors still show.
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	}
 	cfg.FastHashing, cfg.DataDir = true, b.TempDir()
 	a, err := app.NewWithDB(context.Background(), cfg, d)
 	if err != nil {

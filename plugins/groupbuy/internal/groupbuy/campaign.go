@@ -293,6 +293,7 @@ func (p *Plugin) CreateCampaign(ctx context.Context, t *sdk.Tenant, createdBy st
 			t.Logger().Warn("campaign usage not recorded yet", "campaign", c.ID, "error", err)
 		}
 	}
+	p.hot.forget(t.ID, c.ShopID) // a cart without group-buy lines sees it at once
 	return c, nil, nil
 }
 
@@ -397,5 +398,6 @@ func (p *Plugin) ChangeCampaign(ctx context.Context, t *sdk.Tenant, id, action s
 			t.Logger().Warn("campaign usage not recorded yet", "campaign", c.ID, "error", err)
 		}
 	}
+	p.hot.forget(t.ID, c.ShopID) // a cart without group-buy lines sees it at once
 	return c, nil
 }

@@ -81,6 +81,23 @@ func (p *Plugin) AdjustCart(ctx context.Context, t *sdk.Tenant, req *pluginv1.Ad
 		}
 	}
 
+	// A cart without group-buy lines (most carts) is answered from the
+	// shop's summary: no query unless the shopper holds a rebate coupon.
+	if len(campaignIDs) == 0 {
+		sum, err := p.summary(ctx, t, now)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range lines {
+			if sum.soloOnly[l.GetSkuId()] {
+				resp.Errors = append(resp.Errors, fieldError(t, "/lines/"+l.GetLineId(), "groupbuy.cart.solo_not_allowed"))
+			}
+		}
+		if len(resp.Errors) > 0 || req.GetCustomerId() == "" || !sum.holders[req.GetCustomerId()] {
+			return resp, nil
+		}
+	}
+
 	// The campaigns the lines name, and the live group-only campaigns of
 	// their SKUs (the only ones that refuse a line without attributes).
 	var camps []cartCampaign

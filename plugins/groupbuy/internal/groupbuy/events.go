@@ -513,6 +513,7 @@ func (p *Plugin) succeed(ctx context.Context, tx bun.Tx, t *sdk.Tenant, s *Setti
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
 			issued = append(issued, c)
+			p.hot.forget(t.ID, g.ShopID)
 		}
 	}
 	return issued, nil

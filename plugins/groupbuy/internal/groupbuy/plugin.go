@@ -52,6 +52,8 @@ type Plugin struct {
 
 	pages                   *template.Template
 	storefrontMux, adminMux *http.ServeMux
+
+	hot hotCache // per shop, for carts without group-buy lines
 }
 
 // New returns the plugin serving from st, whose migrations (package
