@@ -141,13 +141,13 @@ type Order struct {
 	HandedOverBy        *string    `bun:"handed_over_by" json:"handed_over_by,omitempty"`
 	UpdatedAt           time.Time  `bun:"updated_at,notnull" json:"updated_at"`
 
-	Lines   []*Line   `bun:"-" json:"lines,omitempty"`
-	Events  []*Event  `bun:"-" json:"events,omitempty"`
-	Holds   []*Hold   `bun:"-" json:"holds,omitempty"`
+	Lines  []*Line  `bun:"-" json:"lines,omitempty"`
+	Events []*Event `bun:"-" json:"events,omitempty"`
+	Holds  []*Hold  `bun:"-" json:"holds,omitempty"`
 	// pluginsKnown: Lines and their Discounts are all in memory (an order
 	// just created), so the plugins that took part in it are known.
 	pluginsKnown bool
-	Refunds []*Refund `bun:"-" json:"refunds,omitempty"`
+	Refunds      []*Refund `bun:"-" json:"refunds,omitempty"`
 }
 
 // ShippingNetFen is what the shopper paid for shipping: the fee less its
