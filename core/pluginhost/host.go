@@ -126,6 +126,7 @@ func (h *Host) tenantContext(plugin string, m *pluginv1.Manifest, r *Resolved, c
 		TenantId: c.Tenant.ID, TenantSlug: c.Tenant.Slug, RegionId: c.RegionID, ShopId: c.ShopID,
 		ConfigJson: r.Config(c.ShopID), ConfigVersion: r.Version, RequestId: c.RequestID,
 		Deadline: timestamppb.New(deadline), Locale: c.Locale, CapabilityExpiresAt: timestamppb.New(exp),
+		TimeZone: c.Tenant.TimeZone,
 	}
 	if tc.Locale == "" {
 		tc.Locale = c.Tenant.DefaultLocale

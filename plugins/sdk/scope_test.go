@@ -2,6 +2,7 @@ package sdk_test
 
 import (
 	"testing"
+	"time"
 
 	pluginv1 "github.com/jishi-dev/jishi/plugins/proto/jishi/plugin/v1"
 	"github.com/jishi-dev/jishi/plugins/sdk"
@@ -54,5 +55,19 @@ func TestActiveFor(t *testing.T) {
 				t.Errorf("ActiveFor(%q, %q) = %v, want %v", tt.region, tt.shop, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestTenantLocation(t *testing.T) {
+	tn, err := sdk.NewTenant(&pluginv1.TenantContext{TenantId: "t1", TimeZone: "Asia/Urumqi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tn.Location(time.UTC); got.String() != "Asia/Urumqi" {
+		t.Fatalf("location %s, want Asia/Urumqi", got)
+	}
+	tn.TimeZone = "Nowhere/Land"
+	if got := tn.Location(time.UTC); got != time.UTC {
+		t.Fatalf("unknown zone: %s, want the fallback", got)
 	}
 }

@@ -37,6 +37,9 @@ type Tenant struct {
 	Deadline time.Time
 	// Locale is the BCP 47 tag for text shown to people ("zh-CN", "en").
 	Locale string
+	// TimeZone is the tenant's IANA time zone ("Asia/Shanghai"); Location
+	// loads it.
+	TimeZone string
 	// ActiveRegionIDs are the regions the plugin is switched on for; sent on
 	// tenant-wide calls only. See ActiveFor.
 	ActiveRegionIDs []string
@@ -64,6 +67,7 @@ func NewTenant(tc *pluginv1.TenantContext) (*Tenant, error) {
 		RequestID:     tc.GetRequestId(),
 		Capability:    tc.GetCapability(),
 		Locale:        tc.GetLocale(),
+		TimeZone:      tc.GetTimeZone(),
 
 		ActiveRegionIDs: tc.GetActiveRegionIds(),
 		EnabledShopIDs:  tc.GetEnabledShopIds(),
@@ -93,4 +97,15 @@ func (t *Tenant) DecodeConfig(v any) error {
 // attached.
 func (t *Tenant) Logger() hclog.Logger {
 	return Logger().With("tenant", t.ID, "region", t.RegionID, "shop", t.ShopID, "request_id", t.RequestID)
+}
+
+// Location returns the tenant's time zone, or fallback when the host sent
+// none or an unknown one.
+func (t *Tenant) Location(fallback *time.Location) *time.Location {
+	if t.TimeZone != "" {
+		if loc, err := time.LoadLocation(t.TimeZone); err == nil {
+			return loc
+		}
+	}
+	return fallback
 }

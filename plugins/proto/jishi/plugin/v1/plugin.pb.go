@@ -386,8 +386,11 @@ type TenantContext struct {
 	EnabledShopIds []string `protobuf:"bytes,13,rep,name=enabled_shop_ids,json=enabledShopIds,proto3" json:"enabled_shop_ids,omitempty"`
 	// Shops switched off in a region where the plugin is active.
 	DisabledShopIds []string `protobuf:"bytes,14,rep,name=disabled_shop_ids,json=disabledShopIds,proto3" json:"disabled_shop_ids,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The tenant's time zone (IANA name, "Asia/Shanghai"): days, months and
+	// times shown to people are the tenant's.
+	TimeZone      string `protobuf:"bytes,15,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TenantContext) Reset() {
@@ -516,6 +519,13 @@ func (x *TenantContext) GetDisabledShopIds() []string {
 		return x.DisabledShopIds
 	}
 	return nil
+}
+
+func (x *TenantContext) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
 }
 
 // FieldError is one problem with one input field, for forms.
@@ -4959,7 +4969,7 @@ var File_jishi_plugin_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
-	"\x1cjishi/plugin/v1/plugin.proto\x12\x0fjishi.plugin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x04\n" +
+	"\x1cjishi/plugin/v1/plugin.proto\x12\x0fjishi.plugin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x04\n" +
 	"\rTenantContext\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1f\n" +
 	"\vtenant_slug\x18\x02 \x01(\tR\n" +
@@ -4980,7 +4990,8 @@ const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x06locale\x18\v \x01(\tR\x06locale\x12*\n" +
 	"\x11active_region_ids\x18\f \x03(\tR\x0factiveRegionIds\x12(\n" +
 	"\x10enabled_shop_ids\x18\r \x03(\tR\x0eenabledShopIds\x12*\n" +
-	"\x11disabled_shop_ids\x18\x0e \x03(\tR\x0fdisabledShopIds\"\xd9\x01\n" +
+	"\x11disabled_shop_ids\x18\x0e \x03(\tR\x0fdisabledShopIds\x12\x1b\n" +
+	"\ttime_zone\x18\x0f \x01(\tR\btimeZone\"\xd9\x01\n" +
 	"\n" +
 	"FieldError\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x1f\n" +
