@@ -89,6 +89,8 @@ func (a *App) wirePlugins() error {
 	p.Outbox.Register(a.Orders)
 	p.Scheduler = &pluginhost.Scheduler{Host: p.Host}
 	a.Plugins = p
+	// Plugins' tenders are payment providers named plugin_{name}.
+	a.Payments.Registry.Fallback = a.tenderFallback
 	return nil
 }
 
@@ -472,8 +474,21 @@ func (s pluginServices) SendEmail(ctx context.Context, r pluginhost.Reach, custo
 	if err != nil {
 		return "", err
 	}
-	if shopStaff || customerID == "" {
-		return "", &pluginhost.CallbackError{Code: codes.Unimplemented, Message: "e-mail to shop staff is not offered yet"}
+	if shopStaff {
+		// The shop's staff are reached through its owner's address.
+		if r.ShopID == "" {
+			return "", &pluginhost.CallbackError{Code: codes.InvalidArgument, Message: "shop_staff needs the capability of a call for one shop"}
+		}
+		sh, err := s.a.Merchants.ShopByID(ctx, r.ShopID)
+		if err != nil {
+			return "", pluginhost.ErrNotFound
+		}
+		if sh.OwnerID == nil {
+			return "", &pluginhost.CallbackError{Code: codes.FailedPrecondition, Message: "the shop has no owner to write to"}
+		}
+		customerID = *sh.OwnerID
+	} else if customerID == "" {
+		return "", &pluginhost.CallbackError{Code: codes.InvalidArgument, Message: "a recipient is required"}
 	}
 	var to string
 	err = s.a.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {

@@ -140,6 +140,8 @@ type afterCommitKey struct{}
 // run after a successful commit.
 func (d *DB) RunInTx(ctx context.Context, fn TxFunc) error {
 	ctx, committed := WithAfterCommit(ctx)
+	rollbacks := new([]func())
+	ctx = context.WithValue(ctx, afterRollbackKey{}, rollbacks)
 	err := d.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := d.bindTenant(ctx, tx); err != nil {
 			return err
@@ -147,10 +149,25 @@ func (d *DB) RunInTx(ctx context.Context, fn TxFunc) error {
 		return fn(ctx, tx)
 	})
 	if err != nil {
+		for _, f := range *rollbacks {
+			f()
+		}
 		return err
 	}
 	committed()
 	return nil
+}
+
+type afterRollbackKey struct{}
+
+// AfterRollback registers f to run when the transaction running in ctx
+// (RunInTx) does not commit: what it did outside the database (money
+// taken by a payment provider) is undone there. Outside RunInTx it does
+// nothing.
+func AfterRollback(ctx context.Context, f func()) {
+	if p, ok := ctx.Value(afterRollbackKey{}).(*[]func()); ok {
+		*p = append(*p, f)
+	}
 }
 
 // WithAfterCommit returns ctx collecting the functions AfterCommit

@@ -119,14 +119,7 @@ func TestGroupBuyStory(t *testing.T) {
 			defer cancel()
 			m.a.StopJobs(ctx) //nolint:errcheck
 		})
-		err := m.a.DB.RunInTx(m.ctx, func(ctx context.Context, tx bun.IDB) error {
-			_, err := tx.NewUpdate().Table("shops").Set("region_id = ?", m.furong.ID).
-				Where("tenant_id = ? AND id = ?", m.tenant.ID, m.shops[1].shop.ID).Exec(ctx)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		m.moveShop(m.shops[1].shop.ID, m.furong.ID)
 		fruit, other := m.shops[0], m.shops[1]
 		sw := m.a.Plugins.Switches
 		for _, step := range []struct {
@@ -137,7 +130,7 @@ func TestGroupBuyStory(t *testing.T) {
 			}
 		}
 		var productID string
-		err = m.a.DB.RunInReadTx(m.ctx, func(ctx context.Context, tx bun.IDB) error {
+		err := m.a.DB.RunInReadTx(m.ctx, func(ctx context.Context, tx bun.IDB) error {
 			return tx.NewSelect().TableExpr("skus").Column("product_id").Where("tenant_id = ? AND id = ?", m.tenant.ID, fruit.sku).Scan(ctx, &productID)
 		})
 		if err != nil {

@@ -75,6 +75,19 @@ func (m *pluginMarket) waitRunning() pluginhost.Status {
 	}
 }
 
+// moveShop puts shop in region (the demo's shops all open in Yuelu).
+func (m *pluginMarket) moveShop(shopID, regionID string) {
+	m.t.Helper()
+	err := m.a.DB.RunInTx(m.ctx, func(ctx context.Context, tx bun.IDB) error {
+		_, err := tx.NewUpdate().Table("shops").Set("region_id = ?", regionID).
+			Where("tenant_id = ? AND id = ?", m.tenant.ID, shopID).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		m.t.Fatal(err)
+	}
+}
+
 func on(b bool) *bool { return &b }
 
 // enable switches faulty on for the tenant and the given regions, with cfg.
@@ -161,14 +174,7 @@ func TestPluginAdjustsCheckoutWhereActive(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
 		m := newPluginMarket(t, d, 2)
 		// Shop 1 moves to Furong; the plugin is on for Yuelu only.
-		err := m.a.DB.RunInTx(m.ctx, func(ctx context.Context, tx bun.IDB) error {
-			_, err := tx.NewUpdate().Table("shops").Set("region_id = ?", m.furong.ID).
-				Where("tenant_id = ? AND id = ?", m.tenant.ID, m.shops[1].shop.ID).Exec(ctx)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		m.moveShop(m.shops[1].shop.ID, m.furong.ID)
 		m.enable(`{"mode":"ok","discount_fen":123}`, m.yuelu.ID)
 		b := m.user("buyer", "", "")
 
@@ -465,6 +471,20 @@ func TestPluginEventsJobsAndCallbacks(t *testing.T) {
 		if err != nil || len(res.GetOrders()) != 1 || res.GetOrders()[0].GetId() != orderID {
 			t.Fatalf("own order: %v %v", res, err)
 		}
+		// E-mail to the shop's staff goes to its owner's address.
+		mailer := signer.Issue(pluginhost.Capability{Plugin: "faulty", TenantID: m.tenant.ID, ShopID: m.shops[0].shop.ID,
+			Scopes: []string{"email:send"}, Expires: exp})
+		if _, err := host.SendEmail(m.ctx, &pluginv1.SendEmailRequest{Capability: mailer, Recipient: &pluginv1.SendEmailRequest_ShopStaff{ShopStaff: true},
+			Subject: "拼团已成团", Text: "三人团已满", IdempotencyKey: "mail-1"}); err != nil {
+			t.Fatalf("e-mail to the shop's staff: %v", err)
+		}
+		var to string
+		err = m.a.DB.RunInReadTx(m.ctx, func(ctx context.Context, tx bun.IDB) error {
+			return tx.NewSelect().TableExpr("mail_outbox").Column("recipient").Where("tenant_id = ? AND subject = ?", m.tenant.ID, "拼团已成团").Scan(ctx, &to)
+		})
+		if err != nil || to != m.shops[0].owner.email {
+			t.Fatalf("mail to %q (%v), want the owner %s", to, err, m.shops[0].owner.email)
+		}
 		other := newMarket(t, m.a, m.h)
 		foreign := signer.Issue(pluginhost.Capability{Plugin: "faulty", TenantID: other.tenant.ID, Scopes: []string{"orders:read"}, Expires: exp})
 		if res, err := host.GetOrders(m.ctx, &pluginv1.GetOrdersRequest{Capability: foreign, OrderIds: []string{orderID}}); err != nil || len(res.GetOrders()) != 0 {
@@ -571,6 +591,97 @@ func TestPluginRoutes(t *testing.T) {
 		}
 		if code, _ := b.do("GET", "/p/faulty/hello", nil); code != http.StatusNotFound {
 			t.Fatalf("switched-off plugin's route: %d, want 404", code)
+		}
+	})
+}
+
+// TestPluginTender: a plugin's tender is a payment provider
+// ("plugin_faulty"): a checkout paid with it is authorised and captured
+// (keys derived from the payment), the order paid and the ledger balanced;
+// a refund goes back through the plugin; a declined tender is a field
+// error and a failing one refuses the checkout (fail closed), nothing
+// written either way; a tender not switched on for every shop of the
+// checkout is refused.
+func TestPluginTender(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		m := newPluginMarket(t, d, 2)
+		m.enable(`{"mode":"ok","discount_fen":0,"tender":"approve"}`, m.yuelu.ID)
+		b := m.user("buyer", "", "")
+		pay := func(key string, shops int) (int, []byte) {
+			var lines, choices []map[string]any
+			for _, c := range m.shops[:shops] {
+				lines = append(lines, map[string]any{"sku_id": c.sku, "qty": 1})
+				choices = append(choices, map[string]any{"shop_id": c.shop.ID, "method": "pickup", "pickup_point_id": m.point.ID})
+			}
+			body := map[string]any{"region_id": m.yuelu.ID, "lines": lines, "shops": choices, "recipient": "王小明",
+				"phone": "13800138000", "provider": "plugin_faulty"}
+			var q quoteOut
+			b.want(http.StatusOK, "POST", "/api/v1/checkout/quote", body, &q)
+			body["expected_total_fen"] = q.TotalFen
+			code, out, _ := b.place(key, body)
+			return code, out
+		}
+		code, out := pay("tender-ok", 2)
+		if code != http.StatusCreated {
+			t.Fatalf("paid with the plugin's tender: %d %s", code, out)
+		}
+		var placed placedOut
+		json.Unmarshal(out, &placed) //nolint:errcheck
+		if placed.Payment != "paid" {
+			t.Fatalf("payment %q, want paid", placed.Payment)
+		}
+		tenderCalls := func() map[string]int {
+			var n map[string]int
+			b.want(http.StatusOK, "GET", "/p/faulty/tenders", nil, &n)
+			return n
+		}
+		if n := tenderCalls(); n["authorize"] != 1 || n["capture"] != 1 {
+			t.Fatalf("tender calls %v: authorize and capture once each expected", n)
+		}
+		billingtest.AssertBalanced(t, d)
+
+		// A refund goes back through the plugin.
+		o := placed.Group.Orders[0]
+		owner := m.shops[0].owner
+		if o.ShopID != m.shops[0].shop.ID {
+			owner = m.shops[1].owner
+		}
+		owner.want(http.StatusCreated, "POST", "/api/v1/merchant/shops/"+o.ShopID+"/orders/"+o.ID+"/refunds",
+			map[string]any{"whole": true, "restock": true, "reason": "坏果"}, nil)
+		if n := tenderCalls(); n["refund"] != 1 {
+			t.Fatalf("tender calls %v: the refund did not reach the plugin", n)
+		}
+		billingtest.AssertBalanced(t, d)
+
+		before := m.count("orders")
+		m.configure(`{"mode":"ok","discount_fen":0,"tender":"decline"}`)
+		if code, out := pay("tender-declined", 2); code != http.StatusBadRequest || !strings.Contains(string(out), "faulty declines") {
+			t.Fatalf("declined tender: %d %s", code, out)
+		}
+		m.configure(`{"mode":"ok","discount_fen":0,"tender":"fail"}`)
+		if code, out := pay("tender-fails", 2); code != http.StatusServiceUnavailable {
+			t.Fatalf("failing tender: %d %s", code, out)
+		}
+		// Authorised, then the capture fails: the checkout is refused and,
+		// once its transaction has rolled back, the authorisation voided.
+		m.configure(`{"mode":"ok","discount_fen":0,"tender":"fail_capture"}`)
+		if code, out := pay("tender-capture-fails", 2); code != http.StatusServiceUnavailable {
+			t.Fatalf("failing capture: %d %s", code, out)
+		}
+		if n := tenderCalls(); n["void"] != 1 || n["authorize"] != 2 {
+			t.Fatalf("tender calls %v: the authorisation of the failed checkout must be voided", n)
+		}
+		// Not switched on for the second shop's region: refused.
+		m.configure(`{"mode":"ok","discount_fen":0,"tender":"approve"}`)
+		m.moveShop(m.shops[1].shop.ID, m.furong.ID)
+		if code, out := pay("tender-furong", 2); code != http.StatusServiceUnavailable {
+			t.Fatalf("tender for a shop where the plugin is off: %d %s", code, out)
+		}
+		if m.count("orders") != before || m.count("payments") != 1 {
+			t.Fatalf("refused tenders wrote orders (%d → %d) or payments (%d)", before, m.count("orders"), m.count("payments"))
+		}
+		if code, out := pay("tender-yuelu", 1); code != http.StatusCreated {
+			t.Fatalf("the Yuelu shop alone: %d %s", code, out)
 		}
 	})
 }

@@ -133,6 +133,10 @@ type Provider interface {
 type Registry struct {
 	mu sync.RWMutex
 	m  map[string]Provider
+	// Fallback answers names no provider is registered under (the
+	// providers of plugins, which come and go with the plugins); nil
+	// answers none.
+	Fallback func(name string) (Provider, bool)
 }
 
 // NewRegistry returns a registry of ps.
@@ -157,8 +161,12 @@ func (r *Registry) Register(p Provider) {
 // Get returns the provider called name.
 func (r *Registry) Get(name string) (Provider, bool) {
 	r.mu.RLock()
-	defer r.mu.RUnlock()
 	p, ok := r.m[name]
+	fb := r.Fallback
+	r.mu.RUnlock()
+	if !ok && fb != nil {
+		return fb(name)
+	}
 	return p, ok
 }
 

@@ -65,6 +65,9 @@ type UnavailableError struct {
 }
 
 func (e *UnavailableError) Error() string {
+	if e.LineID == "" {
+		return fmt.Sprintf("plugin %s is unavailable: %v", e.Plugin, e.Err)
+	}
 	return fmt.Sprintf("plugin %s cannot price line %s: %v", e.Plugin, e.LineID, e.Err)
 }
 func (e *UnavailableError) Unwrap() error { return e.Err }

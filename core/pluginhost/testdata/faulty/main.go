@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	pluginv1 "github.com/jishi-dev/jishi/plugins/proto/jishi/plugin/v1"
@@ -26,7 +27,8 @@ const schema = `{
   "type": "object",
   "properties": {
     "mode": {"type": "string", "enum": ["ok", "sleep", "garbage", "error"], "default": "ok", "title": "Mode"},
-    "discount_fen": {"type": "integer", "minimum": 0, "maximum": 100000, "default": 100, "title": "Discount"}
+    "discount_fen": {"type": "integer", "minimum": 0, "maximum": 100000, "default": 100, "title": "Discount"},
+    "tender": {"type": "string", "enum": ["approve", "decline", "fail", "fail_capture"], "default": "approve", "title": "Tender"}
   },
   "additionalProperties": false
 }`
@@ -39,6 +41,7 @@ var manifest = &pluginv1.Manifest{
 		{Name: pluginv1.HookName_HOOK_NAME_RUN_JOB},
 		{Name: pluginv1.HookName_HOOK_NAME_HANDLE_HTTP, DeadlineMs: 1000},
 		{Name: pluginv1.HookName_HOOK_NAME_SLOT_CONTENT, DeadlineMs: 100},
+		{Name: pluginv1.HookName_HOOK_NAME_TENDER, DeadlineMs: 2000, FailurePolicy: pluginv1.FailurePolicy_FAILURE_POLICY_FAIL_CLOSED},
 	},
 	EventSubscriptions: []string{"order.placed", "order.paid", "order.cancelled"},
 	Jobs:               []*pluginv1.JobSpec{{Name: "tick", Schedule: &pluginv1.JobSpec_Interval{Interval: durationpb.New(time.Minute)}, DeadlineMs: 5000}},
@@ -46,20 +49,22 @@ var manifest = &pluginv1.Manifest{
 		{Method: "GET", Path: "/hello", Area: pluginv1.RouteArea_ROUTE_AREA_STOREFRONT},
 		{Method: "GET", Path: "/echo", Area: pluginv1.RouteArea_ROUTE_AREA_STOREFRONT},
 		{Method: "POST", Path: "/echo", Area: pluginv1.RouteArea_ROUTE_AREA_STOREFRONT},
+		{Method: "GET", Path: "/tenders", Area: pluginv1.RouteArea_ROUTE_AREA_STOREFRONT},
 		{Method: "GET", Path: "/manage", Area: pluginv1.RouteArea_ROUTE_AREA_ADMIN, Permission: "promo:manage"},
 	},
 	Slots:              []*pluginv1.SlotSpec{{Name: "product.badge", DeadlineMs: 100}},
 	SettingsSchemaJson: []byte(schema),
-	HostScopes:         []string{"orders:read", "usage:record", "orders:hold"},
+	HostScopes:         []string{"orders:read", "usage:record", "orders:hold", "email:send"},
 }
 
 type config struct {
 	Mode        string `json:"mode"`
 	DiscountFen int64  `json:"discount_fen"`
+	Tender      string `json:"tender"`
 }
 
 func cfg(t *sdk.Tenant) config {
-	c := config{Mode: "ok", DiscountFen: 100}
+	c := config{Mode: "ok", DiscountFen: 100, Tender: "approve"}
 	_ = t.DecodeConfig(&c)
 	return c
 }
@@ -140,6 +145,15 @@ func (faulty) HandleHTTP(ctx context.Context, t *sdk.Tenant, req *pluginv1.Handl
 			"shop": t.ShopID, "regions": t.ActiveRegionIDs, "body": string(req.GetBody())})
 		return &pluginv1.HandleHTTPResponse{Headers: []*pluginv1.Header{{Name: "Content-Type", Values: []string{"application/json"}},
 			{Name: "Set-Cookie", Values: []string{"stolen=1"}}}, Body: body}, nil
+	case "/tenders":
+		tenders.Lock()
+		n := map[string]int{}
+		for op, keys := range tenders.keys {
+			n[op] = len(keys)
+		}
+		tenders.Unlock()
+		body, _ := json.Marshal(n)
+		return &pluginv1.HandleHTTPResponse{Headers: []*pluginv1.Header{{Name: "Content-Type", Values: []string{"application/json"}}}, Body: body}, nil
 	case "/manage":
 		return page("manage " + t.ShopID), nil
 	}
@@ -158,6 +172,56 @@ func (faulty) SlotContent(ctx context.Context, t *sdk.Tenant, req *pluginv1.Slot
 		return nil, errFault
 	}
 	return &pluginv1.SlotContentResponse{Items: []*pluginv1.SlotItem{{Badge: "FAULTY", Link: "javascript:alert(1)"}}}, nil
+}
+
+// tenders are the idempotency keys of the tender calls answered, by
+// operation (GET /tenders shows how many).
+var tenders = struct {
+	sync.Mutex
+	keys map[string]map[string]bool
+}{keys: map[string]map[string]bool{}}
+
+// tender answers a tender call as configured and records it at the host
+// (in memory, per idempotency key).
+func tender(ctx context.Context, t *sdk.Tenant, op, key string, amount int64, ok pluginv1.TenderStatus) (*pluginv1.TenderResponse, error) {
+	switch cfg(t).Tender {
+	case "fail":
+		return nil, errFault
+	case "fail_capture":
+		if op == "capture" {
+			return nil, errFault
+		}
+	case "decline":
+		if op == "authorize" {
+			return &pluginv1.TenderResponse{Status: pluginv1.TenderStatus_TENDER_STATUS_DECLINED, DeclineMessage: "faulty declines"}, nil
+		}
+	}
+	// Kept in memory, not at the host: a tender call runs inside the
+	// checkout's transaction, and on SQLite a write through the host would
+	// wait for that transaction's lock.
+	tenders.Lock()
+	if tenders.keys[op] == nil {
+		tenders.keys[op] = map[string]bool{}
+	}
+	tenders.keys[op][key] = true
+	tenders.Unlock()
+	return &pluginv1.TenderResponse{Status: ok, ProviderReference: op + "-" + key, AmountFen: amount}, nil
+}
+
+func (faulty) AuthorizeTender(ctx context.Context, t *sdk.Tenant, req *pluginv1.AuthorizeTenderRequest) (*pluginv1.TenderResponse, error) {
+	return tender(ctx, t, "authorize", req.GetIdempotencyKey(), req.GetAmountFen(), pluginv1.TenderStatus_TENDER_STATUS_AUTHORIZED)
+}
+
+func (faulty) CaptureTender(ctx context.Context, t *sdk.Tenant, req *pluginv1.CaptureTenderRequest) (*pluginv1.TenderResponse, error) {
+	return tender(ctx, t, "capture", req.GetIdempotencyKey(), req.GetAmountFen(), pluginv1.TenderStatus_TENDER_STATUS_CAPTURED)
+}
+
+func (faulty) VoidTender(ctx context.Context, t *sdk.Tenant, req *pluginv1.VoidTenderRequest) (*pluginv1.TenderResponse, error) {
+	return tender(ctx, t, "void", req.GetIdempotencyKey(), 0, pluginv1.TenderStatus_TENDER_STATUS_VOIDED)
+}
+
+func (faulty) RefundTender(ctx context.Context, t *sdk.Tenant, req *pluginv1.RefundTenderRequest) (*pluginv1.TenderResponse, error) {
+	return tender(ctx, t, "refund", req.GetIdempotencyKey(), req.GetAmountFen(), pluginv1.TenderStatus_TENDER_STATUS_REFUNDED)
 }
 
 func main() { sdk.Serve(manifest, faulty{}) }
