@@ -12,8 +12,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pluginv1 "github.com/jishi-dev/jishi/plugins/proto/jishi/plugin/v1"
@@ -70,6 +72,9 @@ func cfg(t *sdk.Tenant) config {
 }
 
 type faulty struct{ sdk.Unimplemented }
+
+// runs counts the job runs this process made.
+var runs atomic.Int64
 
 var errFault = errors.New("faulty: failing as configured")
 
@@ -128,7 +133,11 @@ func (faulty) HandleEvent(ctx context.Context, t *sdk.Tenant, req *pluginv1.Hand
 }
 
 func (faulty) RunJob(ctx context.Context, t *sdk.Tenant, req *pluginv1.RunJobRequest) (*pluginv1.RunJobResponse, error) {
-	if _, err := sdk.Host(t).RecordUsage(ctx, &pluginv1.RecordUsageRequest{Metric: "faulty.job", Quantity: 1, IdempotencyKey: req.GetRunId()}); err != nil {
+	// Keyed by the run id and this process's call count, so that a tick run
+	// twice (by two server instances) would show as two records.
+	runs.Add(1)
+	key := fmt.Sprintf("%s#%d#%d", req.GetRunId(), os.Getpid(), runs.Load())
+	if _, err := sdk.Host(t).RecordUsage(ctx, &pluginv1.RecordUsageRequest{Metric: "faulty.job", Quantity: 1, IdempotencyKey: key}); err != nil {
 		return nil, err
 	}
 	return &pluginv1.RunJobResponse{Summary: "ran " + req.GetJobName()}, nil
