@@ -516,10 +516,34 @@ func TestPluginEventsJobsAndCallbacks(t *testing.T) {
 		if err != nil || to != m.shops[0].owner.email {
 			t.Fatalf("mail to %q (%v), want the owner %s", to, err, m.shops[0].owner.email)
 		}
+		// CreateOrder: the customer's order through the checkout, with the
+		// last order's delivery; the same key answers the same order.
+		creator := signer.Issue(pluginhost.Capability{Plugin: "faulty", TenantID: m.tenant.ID, ShopID: m.shops[0].shop.ID,
+			Scopes: []string{"orders:create"}, Expires: exp})
+		create := func(key string, price int64) (*pluginv1.CreateOrderResponse, error) {
+			return host.CreateOrder(m.ctx, &pluginv1.CreateOrderRequest{Capability: creator, CustomerId: b.userID, IdempotencyKey: key,
+				Lines: []*pluginv1.CreateOrderLine{{SkuId: m.shops[0].sku, Quantity: 2, UnitPriceFen: price}}})
+		}
+		first, err := create("renewal-1", 0)
+		if err != nil || first.GetOrder().GetCustomerId() != b.userID || first.GetOrder().GetShopId() != m.shops[0].shop.ID || len(first.GetOrder().GetLines()) != 1 {
+			t.Fatalf("create order: %v %v", first, err)
+		}
+		again, err := create("renewal-1", 0)
+		if err != nil || again.GetOrder().GetId() != first.GetOrder().GetId() {
+			t.Fatalf("the same key again: %v %v (want order %s)", again, err, first.GetOrder().GetId())
+		}
+		if _, err := create("renewal-2", 1); status.Code(err) != codes.InvalidArgument {
+			t.Fatalf("a price other than the catalog's: %v", err)
+		}
 		other := newMarket(t, m.a, m.h)
 		foreign := signer.Issue(pluginhost.Capability{Plugin: "faulty", TenantID: other.tenant.ID, Scopes: []string{"orders:read"}, Expires: exp})
 		if res, err := host.GetOrders(m.ctx, &pluginv1.GetOrdersRequest{Capability: foreign, OrderIds: []string{orderID}}); err != nil || len(res.GetOrders()) != 0 {
 			t.Fatalf("another tenant's capability read the order: %v %v", res, err)
+		}
+		foreignCreate := signer.Issue(pluginhost.Capability{Plugin: "faulty", TenantID: other.tenant.ID, Scopes: []string{"orders:create"}, Expires: exp})
+		if _, err := host.CreateOrder(m.ctx, &pluginv1.CreateOrderRequest{Capability: foreignCreate, CustomerId: b.userID, IdempotencyKey: "x",
+			Lines: []*pluginv1.CreateOrderLine{{SkuId: m.shops[0].sku, Quantity: 1}}}); status.Code(err) != codes.NotFound {
+			t.Fatalf("another tenant's capability created an order for this tenant's customer: %v", err)
 		}
 		for name, tok := range map[string]string{
 			"expired":        signer.Issue(pluginhost.Capability{Plugin: "faulty", TenantID: m.tenant.ID, Scopes: []string{"orders:read"}, Expires: time.Now().Unix() - 1}),

@@ -54,6 +54,7 @@ type Services interface {
 	RefundOrder(ctx context.Context, r Reach, orderID string, amountFen int64, reason, key string) (refundID string, refunded int64, err error)
 	RecordUsage(ctx context.Context, r Reach, metric string, qty int64, key string) error
 	SendEmail(ctx context.Context, r Reach, customerID string, shopStaff bool, subject, text, key string) (string, error)
+	CreateOrder(ctx context.Context, r Reach, customerID string, lines []*pluginv1.CreateOrderLine, key string) (*pluginv1.Order, error)
 }
 
 // ErrNotFound is what Services answer for an id outside the reach or
@@ -297,10 +298,18 @@ func (s *callbackServer) RefundOrder(ctx context.Context, req *pluginv1.RefundOr
 }
 
 func (s *callbackServer) CreateOrder(ctx context.Context, req *pluginv1.CreateOrderRequest) (*pluginv1.CreateOrderResponse, error) {
-	if _, err := s.authorize(ctx, req.GetCapability(), ScopeOrdersCreate); err != nil {
+	r, err := s.authorize(ctx, req.GetCapability(), ScopeOrdersCreate)
+	if err != nil {
 		return nil, err
 	}
-	return nil, status.Error(codes.Unimplemented, "CreateOrder is not offered by this host yet")
+	if len(req.GetLines()) > maxCallbackIDs {
+		return nil, status.Errorf(codes.InvalidArgument, "at most %d lines", maxCallbackIDs)
+	}
+	o, err := s.cb.Services.CreateOrder(ctx, r, req.GetCustomerId(), req.GetLines(), req.GetIdempotencyKey())
+	if err != nil {
+		return nil, answer(err)
+	}
+	return &pluginv1.CreateOrderResponse{Order: o}, nil
 }
 
 func (s *callbackServer) RecordUsage(ctx context.Context, req *pluginv1.RecordUsageRequest) (*pluginv1.RecordUsageResponse, error) {
