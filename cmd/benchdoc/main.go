@@ -106,6 +106,8 @@ and the load generator share the machine's two cores, as the goals say.
   only; without that cache the same run measured about 1,600 req/s at
   p99 120 ms, the database round trips of two read transactions being the
   difference. Goal: ≥ 2,000 req/s at p99 < 50 ms on the 2-core machine.
+  (The run of 2026-11-27 measured it while code was being compiled on the
+  same two cores; run alone right after: 2,599 req/s at p99 90 ms.)
 - **BenchmarkSearch** (core/search): one search at a time through
   search.Service over a generated catalog of 50,000 products in 41 shops
   on PostgreSQL, with the result cache off: Chinese, pinyin (full,

@@ -124,37 +124,7 @@ type Process struct {
 // complete the handshake within ten seconds.
 func Spawn(t testing.TB, binary string) *Process {
 	t.Helper()
-	out := &lockedBuffer{}
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.PluginSets(&sdk.GRPCPlugin{}),
-		Cmd:              exec.Command(binary),
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		StartTimeout:     10 * time.Second,
-		Stderr:           out,
-		SyncStdout:       out,
-		SyncStderr:       out,
-		Logger: hclog.New(&hclog.LoggerOptions{
-			Name:   "host",
-			Level:  hclog.Warn,
-			Output: out,
-		}),
-	})
-	t.Cleanup(func() {
-		client.Kill()
-		if t.Failed() {
-			t.Logf("sdktest: output of %s:\n%s", binary, out.String())
-		}
-	})
-	rpc, err := client.Client()
-	if err != nil {
-		t.Fatalf("sdktest: start %s: %v\n%s", binary, err, out.String())
-	}
-	raw, err := rpc.Dispense(sdk.PluginName)
-	if err != nil {
-		t.Fatalf("sdktest: dispense %s: %v\n%s", binary, err, out.String())
-	}
-	return &Process{PluginClient: raw.(pluginv1.PluginClient), client: client, out: out}
+	return SpawnEnv(t, binary, nil)
 }
 
 // Output returns what the process wrote to stderr, and to stdout after the
