@@ -23,7 +23,16 @@
 //	platform_commission ""            revenue    credit: commission earned
 //	platform_promotion  ""            expense    debit: platform-funded discounts
 //	platform_cash       ""            asset      debit: money received for balance
-//	                                             top-ups
+//	                                             top-ups and invoices paid offline
+//	platform_revenue    source        revenue    credit: what the platform billed
+//	                                             merchants and pickup points, by
+//	                                             source (plan, franchise, sms, ads,
+//	                                             storage, usage)
+//	invoice_receivable  shop or       asset      debit: what a merchant or pickup
+//	                    pickup point id          point owes on issued invoices
+//	stored_value        issuer        liability  credit: value of stored-value cards
+//	                                             issued and not yet redeemed ("" for
+//	                                             the platform, else the plugin name)
 //
 // The tender of an order (TenderAccount) is the account its shopper's
 // money comes from: offline_receivable of the order's shop for "offline",
@@ -99,12 +108,30 @@ const (
 	AccountCommission        = "platform_commission"
 	AccountPromotion         = "platform_promotion"
 	AccountPlatformCash      = "platform_cash"
+	AccountRevenue           = "platform_revenue"
+	AccountInvoiceReceivable = "invoice_receivable"
+	AccountStoredValue       = "stored_value"
 )
+
+// Revenue sources (owners of platform_revenue).
+const (
+	RevenuePlan      = "plan"
+	RevenueFranchise = "franchise"
+	RevenueSMS       = "sms"
+	RevenueAds       = "ads"
+	RevenueStorage   = "storage"
+	RevenueUsage     = "usage" // any other metered usage
+)
+
+// RevenueSources lists the sources of platform_revenue, with commission
+// (its own account) as the reports show them.
+var RevenueSources = []string{RevenuePlan, RevenueFranchise, RevenueSMS, RevenueAds, RevenueStorage, RevenueUsage}
 
 // AccountKinds lists the kinds of the chart of accounts.
 var AccountKinds = []string{
 	AccountShopPayable, AccountOfflineReceivable, AccountCustomerBalance, AccountTenderClearing,
-	AccountCommission, AccountPromotion, AccountPlatformCash,
+	AccountCommission, AccountPromotion, AccountPlatformCash, AccountRevenue, AccountInvoiceReceivable,
+	AccountStoredValue,
 }
 
 // Entry kinds written by this package.
@@ -206,8 +233,12 @@ func (a Account) valid() bool {
 	switch a.Kind {
 	case AccountShopPayable, AccountOfflineReceivable, AccountCustomerBalance:
 		return validID(a.Owner)
-	case AccountTenderClearing:
+	case AccountTenderClearing, AccountRevenue:
 		return providerName.MatchString(a.Owner)
+	case AccountInvoiceReceivable:
+		return validID(a.Owner)
+	case AccountStoredValue:
+		return a.Owner == "" || providerName.MatchString(a.Owner)
 	case AccountCommission, AccountPromotion, AccountPlatformCash:
 		return a.Owner == ""
 	}
