@@ -143,6 +143,44 @@ const (
 	KindBalanceCredited = "balance_credit"
 )
 
+// Entry kinds posted by other packages, named here so that reports and
+// statements agree on them.
+const (
+	// KindPayout: a shop's share left the platform (a Stripe Connect
+	// transfer): debit shop_payable, credit the tender it left from.
+	KindPayout = "payout"
+	// KindPayoutReversed: a payout came back (a refund reversed the
+	// transfer): debit the tender, credit shop_payable.
+	KindPayoutReversed = "payout_reversed"
+	// KindUsage: metered usage billed as it happens (SMS, ad-slot
+	// bookings, storage): debit invoice_receivable, credit
+	// platform_revenue of its source.
+	KindUsage = "usage"
+	// KindInvoiceIssued: an invoice's fees (plans, franchise) less its
+	// promotional credits: debit invoice_receivable, credit
+	// platform_revenue (credits: debit platform_promotion).
+	KindInvoiceIssued = "invoice_issued"
+	// KindInvoiceSettled: an invoice paid from what the platform owed the
+	// shop: debit shop_payable, credit invoice_receivable.
+	KindInvoiceSettled = "invoice_settled"
+	// KindInvoicePaid: an invoice paid by Stripe or offline: debit the
+	// tender (tender_clearing or platform_cash), credit
+	// invoice_receivable.
+	KindInvoicePaid = "invoice_paid"
+	// KindInvoiceVoided: an issued invoice voided: the reverse of what it
+	// still had receivable.
+	KindInvoiceVoided = "invoice_voided"
+	// KindStoredValueIssued: a stored-value card sold or issued: debit
+	// the tender (or platform_promotion for a gift), credit stored_value.
+	KindStoredValueIssued = "stored_value_issued"
+	// KindStoredValueRedeemed: a card's code redeemed into a shopper's
+	// balance: debit stored_value, credit customer_balance.
+	KindStoredValueRedeemed = "stored_value_redeemed"
+	// KindTopUp: a shopper topped up the balance through a payment
+	// provider: debit the tender, credit customer_balance.
+	KindTopUp = "balance_topup"
+)
+
 // Tenders with an account of their own (TenderAccount); any other
 // provider's money clears through tender_clearing.
 const (
