@@ -46,6 +46,9 @@ Common flags (and environment):
   JISHI_BASE_DOMAIN, JISHI_PLATFORM_HOSTS, JISHI_PUBLIC_URL, JISHI_SECURE_COOKIES,
   JISHI_SMTP_URL, JISHI_MAIL_FROM, JISHI_LOG_LEVEL (see README)
   JISHI_PLUGIN_DIR    installed plugins and plugins.lock (default bin/plugins, else plugins/ beside the binary)
+  JISHI_STRIPE_SECRET_KEY, JISHI_STRIPE_PUBLISHABLE_KEY, JISHI_STRIPE_WEBHOOK_SECRET
+                      the platform's Stripe keys (tenants may set their own; none: Stripe is not offered)
+  JISHI_STRIPE_API_BASE  Stripe's API address (stripe-mock for testing; default https://api.stripe.com)
 
 serve flags:
   -no-seed     JISHI_NO_SEED       do not seed an empty database
@@ -81,6 +84,10 @@ func commonFlags(fs *flag.FlagSet) *app.Config {
 	c.SMTPURL = env("JISHI_SMTP_URL", "")
 	c.MailFrom = env("JISHI_MAIL_FROM", "")
 	c.PluginDir = env("JISHI_PLUGIN_DIR", app.DefaultPluginDir())
+	c.Stripe.SecretKey = env("JISHI_STRIPE_SECRET_KEY", "")
+	c.Stripe.PublishableKey = env("JISHI_STRIPE_PUBLISHABLE_KEY", "")
+	c.Stripe.WebhookSecret = env("JISHI_STRIPE_WEBHOOK_SECRET", "")
+	c.Stripe.APIBase = env("JISHI_STRIPE_API_BASE", "")
 	c.Migrate = true
 	return c
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/jishi-dev/jishi/core/payment"
 	"github.com/jishi-dev/jishi/core/promo"
 	"github.com/jishi-dev/jishi/core/search"
+	"github.com/jishi-dev/jishi/core/stripepay"
 	"github.com/jishi-dev/jishi/tenants"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -63,6 +64,8 @@ type Config struct {
 	// (JISHI_PLUGIN_DIR, default DefaultPluginDir()); "" or a missing
 	// directory installs none.
 	PluginDir string
+	// Stripe is the platform's Stripe configuration (JISHI_STRIPE_*).
+	Stripe stripepay.Config
 	// PluginLog also receives every plugin's log lines (nil: only kept for
 	// the console).
 	PluginLog io.Writer
@@ -115,6 +118,7 @@ type App struct {
 	Jobs        *jobs.Service     // the job queue: StartJobs/StopJobs in serve
 	Imports     *catalog.Importer // CSV imports into a shop's catalog
 	Plugins     *Plugins          // the plugin platform: StartPlugins/StopPlugins in serve
+	Stripe      *stripepay.Service
 	Registry    *prometheus.Registry
 }
 
@@ -178,6 +182,7 @@ func NewWithDB(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	a.Payments = payment.New(payment.Deps{DB: d, Authz: a.Authz, Billing: a.Billing})
 	a.Fulfil = fulfil.New(fulfil.Deps{DB: d, Authz: a.Authz, Merchants: a.Merchants, Identity: a.Identity, Inventory: a.Inventory})
 	a.Cart = cart.New(cart.Deps{DB: d, Inventory: a.Inventory, Pricer: cartPrices{a.Promo}, Secure: cfg.Secure})
+	a.wireStripe()
 	if err := a.wireShopping(); err != nil {
 		return nil, fmt.Errorf("orders: %w", err)
 	}

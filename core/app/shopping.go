@@ -10,6 +10,7 @@ import (
 	"github.com/jishi-dev/jishi/core/order"
 	"github.com/jishi-dev/jishi/core/payment"
 	"github.com/jishi-dev/jishi/core/promo"
+	"github.com/jishi-dev/jishi/core/stripepay"
 	"github.com/uptrace/bun"
 )
 
@@ -156,8 +157,9 @@ func orderMoney(g *order.Group, o *order.Order) billing.OrderMoney {
 // (core/payment, which never refunds more than was paid for the order) and
 // posts it to the ledger.
 type orderMoneyBack struct {
-	pay  *payment.Service
-	bill *billing.Service
+	pay    *payment.Service
+	bill   *billing.Service
+	stripe *stripepay.Service
 }
 
 func (m orderMoneyBack) Refund(ctx context.Context, tx bun.IDB, r order.RefundMoney) error {
@@ -174,7 +176,15 @@ func (m orderMoneyBack) Refund(ctx context.Context, tx bun.IDB, r order.RefundMo
 			rm.Lines = append(rm.Lines, billing.RefundLine{Ref: l.LineID, AmountFen: l.AmountFen})
 		}
 	}
-	return m.bill.OrderRefunded(ctx, tx, rm)
+	res, err := m.bill.Refund(ctx, tx, rm)
+	if err != nil {
+		return err
+	}
+	if pm.Provider == stripepay.ProviderName && m.stripe != nil {
+		// The shop's share of the refund comes back from its transfer.
+		return m.stripe.ReverseShare(ctx, tx, r.OrderID, r.RefundID, res.ShopFen)
+	}
+	return nil
 }
 
 func (m orderMoneyBack) Collect(ctx context.Context, tx bun.IDB, groupID, orderID, actorID string) error {
@@ -191,7 +201,7 @@ func (a *App) wireShopping() error {
 	var err error
 	a.Orders, err = order.New(order.Deps{
 		DB: a.DB, Authz: a.Authz, Stock: orderStock{a.Inventory}, Slots: a.Fulfil, Redemptions: a.Promo,
-		Money: orderMoneyBack{a.Payments, a.Billing}, Pickup: a.Fulfil,
+		Money: orderMoneyBack{a.Payments, a.Billing, a.Stripe}, Pickup: a.Fulfil,
 	})
 	if err != nil {
 		return err

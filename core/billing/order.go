@@ -510,10 +510,17 @@ type BalanceCredit struct {
 	Reference string // e.g. the top-up's id
 	Memo      string // e.g. why support credited it
 	ActorID   string
+	// Kind and From say where the money came from: zero for a credit by
+	// support (balance_credit from platform_cash); KindTopUp from a
+	// tender's clearing account; KindStoredValueRedeemed from a card
+	// issuer's stored_value.
+	Kind string
+	From Account
 }
 
 // BalanceCredited posts a credit of a shopper's balance: debit
-// platform_cash, credit customer_balance. Invalid for bad input.
+// platform_cash (or c.From), credit customer_balance. Invalid for bad
+// input.
 func (s *Service) BalanceCredited(ctx context.Context, tx bun.IDB, c BalanceCredit) error {
 	var fe core.FieldErrors
 	if !validID(c.UserID) {
@@ -525,8 +532,12 @@ func (s *Service) BalanceCredited(ctx context.Context, tx bun.IDB, c BalanceCred
 	if err := fe.Err(); err != nil {
 		return err
 	}
+	kind, from := KindBalanceCredited, PlatformCash
+	if c.Kind != "" {
+		kind, from = c.Kind, c.From
+	}
 	return s.Post(ctx, tx, Entry{
-		Kind: KindBalanceCredited, Reference: c.Reference, Memo: c.Memo, ActorID: c.ActorID,
-		Lines: []Line{{PlatformCash, c.AmountFen}, {CustomerBalance(c.UserID), -c.AmountFen}},
+		Kind: kind, Reference: c.Reference, Memo: c.Memo, ActorID: c.ActorID,
+		Lines: []Line{{from, c.AmountFen}, {CustomerBalance(c.UserID), -c.AmountFen}},
 	})
 }

@@ -48,6 +48,10 @@ type Route struct {
 	// because only the handler knows it. Others are checked in the
 	// tenant's (or the platform's) domain before the handler runs.
 	Resource bool
+	// Signed routes are public routes whose requests prove themselves (a
+	// webhook's signature over its body): no CSRF check, and the handler
+	// must not act on the caller's cookies. Only with Public.
+	Signed bool
 	// MaxBody caps the request body in bytes (default 1 MiB).
 	MaxBody int64
 	Handler http.HandlerFunc

@@ -221,7 +221,7 @@ func Domain(ctx context.Context) string {
 // permission.
 func (s *Server) authorize(r *http.Request, rt Route) error {
 	p, ok := identity.PrincipalFrom(r.Context())
-	if unsafeMethod(r.Method) && (!ok || p.TokenID == "") {
+	if unsafeMethod(r.Method) && (!ok || p.TokenID == "") && !(rt.Public && rt.Signed) {
 		if !s.csrfOK(r, CSRFToken(r.Context())) {
 			return core.Errorf(core.Forbidden, "error.csrf")
 		}

@@ -97,6 +97,10 @@ type Credit struct {
 	Reference string // e.g. the top-up's id
 	Memo      string // e.g. why support credited it
 	ActorID   string // "" for the system
+	// Kind and From: where the money came from (see billing.BalanceCredit;
+	// zero for a credit by support).
+	Kind string
+	From billing.Account
 }
 
 // Credit puts c.AmountFen on the shopper's balance in tx and posts it to
@@ -122,6 +126,7 @@ func (b *Balance) Credit(ctx context.Context, tx bun.IDB, c Credit) error {
 	}
 	return b.s.Billing.BalanceCredited(ctx, tx, billing.BalanceCredit{
 		UserID: c.UserID, AmountFen: c.AmountFen, Reference: c.Reference, Memo: c.Memo, ActorID: c.ActorID,
+		Kind: c.Kind, From: c.From,
 	})
 }
 
