@@ -8,7 +8,7 @@ PG_URL    ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 PLUGINS   := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build plugins test test-short e2e bench lint fmt vet staticcheck clean proto proto-check
+.PHONY: stripe-mock run build plugins test test-short e2e bench lint fmt vet staticcheck clean proto proto-check
 
 ## run: build the server and every plugin, serve on http://localhost:$(PORT) with the embedded database
 run: build
@@ -29,9 +29,14 @@ plugins:
 ## browser (seeds, cmd/jishi, e2e) run without it (seeding is sequential, and under the
 ## detector it alone took minutes on a two-core machine).
 SEEDING_PKGS := ./seeds/... ./cmd/jishi/... ./e2e/...
-test:
+# stripe-mock (Stripe's own mock of its API) answers every Stripe call of the tests.
+STRIPE_MOCK := github.com/stripe/stripe-mock@v0.203.0
+test: stripe-mock
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e '/seeds$$' -e '/cmd/jishi$$' -e '/e2e$$')
 	$(GO) test -count=1 -timeout 20m $(SEEDING_PKGS)
+
+stripe-mock:
+	@command -v stripe-mock >/dev/null || [ -x "$$($(GO) env GOPATH)/bin/stripe-mock" ] || { echo "installing $(STRIPE_MOCK)"; $(GO) install $(STRIPE_MOCK); }
 
 ## e2e: only the browser tests (Debian's Chromium)
 e2e:
