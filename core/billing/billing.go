@@ -253,6 +253,17 @@ func OfflineReceivable(shopID string) Account { return Account{AccountOfflineRec
 // CustomerBalance is the stored balance of user userID.
 func CustomerBalance(userID string) Account { return Account{AccountCustomerBalance, userID} }
 
+// Revenue is the platform's revenue account of source.
+func Revenue(source string) Account { return Account{AccountRevenue, source} }
+
+// InvoiceReceivable is what merchant or pickup point owner (a shop or
+// pickup point id) owes on issued invoices.
+func InvoiceReceivable(owner string) Account { return Account{AccountInvoiceReceivable, owner} }
+
+// StoredValue is the liability for unredeemed stored-value cards of
+// issuer ("" for the platform, else a plugin name).
+func StoredValue(issuer string) Account { return Account{AccountStoredValue, issuer} }
+
 // TenderClearing is the money provider holds for the platform.
 func TenderClearing(provider string) Account { return Account{AccountTenderClearing, provider} }
 

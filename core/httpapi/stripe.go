@@ -10,6 +10,7 @@ import (
 	"github.com/jishi-dev/jishi/core/billing"
 	"github.com/jishi-dev/jishi/core/httpx"
 	"github.com/jishi-dev/jishi/core/merchant"
+	"github.com/jishi-dev/jishi/core/payment"
 	"github.com/jishi-dev/jishi/core/stripepay"
 	"github.com/uptrace/bun"
 )
@@ -74,6 +75,40 @@ func registerStripe(rt *httpx.Router, a *app.App) {
 				return err
 			})
 			reply(w, r, http.StatusOK, out, err)
+		}})
+
+	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/me/balance/redeem", Perm: httpx.PermSignedIn,
+		Handler: func(w http.ResponseWriter, r *http.Request) {
+			var in struct {
+				Code string `json:"code"`
+			}
+			if err := httpx.Decode(r, &in); err != nil {
+				httpx.Error(w, r, err)
+				return
+			}
+			b, err := a.Payments.Balance.Redeem(r.Context(), principal(r), in.Code)
+			reply(w, r, http.StatusOK, b, err)
+		}})
+	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/admin/stored-value", Perm: payment.PermCustomerManage,
+		Handler: func(w http.ResponseWriter, r *http.Request) {
+			f, err := a.Payments.Balance.FloatOf(r.Context(), principal(r))
+			reply(w, r, http.StatusOK, f, err)
+		}})
+	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/admin/stored-value/cards", Perm: payment.PermCustomerManage,
+		Handler: func(w http.ResponseWriter, r *http.Request) {
+			var in payment.IssueInput
+			if err := decodeLedger(r, &in); err != nil {
+				httpx.Error(w, r, err)
+				return
+			}
+			in.Issuer, in.ActorID = "", principal(r).UserID // the tenant issues its own cards; plugins through their API
+			var out []*payment.IssuedCard
+			err := a.DB.RunInTx(r.Context(), func(ctx context.Context, tx bun.IDB) error {
+				var err error
+				out, err = a.Payments.IssueCards(ctx, tx, in)
+				return err
+			})
+			reply(w, r, http.StatusCreated, map[string]any{"cards": out}, err)
 		}})
 
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/admin/stripe/settings", Perm: billing.PermSettings,

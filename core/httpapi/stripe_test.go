@@ -152,7 +152,7 @@ func (m *stripeMarket) intentOfGroup(group string) *stripepay.Intent {
 	return it
 }
 
-func (m *stripeMarket) balance(a billing.Account) int64 {
+func (m *checkoutMarket) balance(a billing.Account) int64 {
 	m.t.Helper()
 	var n int64
 	err := m.a.DB.RunInReadTx(m.ctx, func(ctx context.Context, tx bun.IDB) (err error) {
@@ -612,4 +612,87 @@ func processNow(t *testing.T, m *stripeMarket, id string) string {
 		t.Fatal(err)
 	}
 	return m.processed(id)
+}
+
+// TestHTTPStoredValueCards: the tenant issues stored-value cards (codes
+// shown once), shoppers redeem them into the balance once each (two at
+// once: one wins), a wrong or foreign code is a field error, and the
+// float adds balances and unredeemed cards, as the ledger does.
+func TestHTTPStoredValueCards(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		m := newCheckoutMarket(t, d, 1, 10)
+		for _, bad := range []struct{ body, field string }{
+			{`{"reference":"b1","count":0,"amount_fen":5000,"funded":"gift"}`, "count"},
+			{`{"reference":"b1","count":2,"amount_fen":-5000,"funded":"gift"}`, "amount_fen"},
+			{`{"reference":"b1","count":2,"amount_fen":5000,"funded":"stolen"}`, "funded"},
+			{`{"reference":"b1","count":2,"amount_fen":5000,"funded":"sold","tender":"balance"}`, "tender"},
+			{`{"count":2,"amount_fen":5000,"funded":"gift"}`, "reference"},
+		} {
+			code, body := m.admin.send("POST", "/api/v1/admin/stored-value/cards", []byte(bad.body), "application/json")
+			if code != http.StatusBadRequest || !strings.Contains(string(body), `"`+bad.field+`"`) {
+				t.Fatalf("%s: %d %s", bad.body, code, body)
+			}
+		}
+		var batch struct {
+			Cards []struct {
+				ID        string `json:"id"`
+				Code      string `json:"code"`
+				AmountFen int64  `json:"amount_fen"`
+			} `json:"cards"`
+		}
+		m.admin.want(http.StatusCreated, "POST", "/api/v1/admin/stored-value/cards", map[string]any{"reference": "开业充值卡", "count": 3,
+			"amount_fen": 5000, "funded": "sold", "tender": "cash"}, &batch)
+		if len(batch.Cards) != 3 || len(batch.Cards[0].Code) != 16 {
+			t.Fatalf("batch %+v", batch)
+		}
+		m.admin.want(http.StatusConflict, "POST", "/api/v1/admin/stored-value/cards", map[string]any{"reference": "开业充值卡", "count": 3,
+			"amount_fen": 5000, "funded": "sold", "tender": "cash"}, nil)
+		buyer, other := m.user("card-buyer", "", ""), m.user("card-other", "", "")
+		code := batch.Cards[0].Code
+		typed := strings.ToLower(code[:4] + "-" + code[4:8] + " " + code[8:])
+		var bal payment.CustomerBalance
+		buyer.want(http.StatusOK, "POST", "/api/v1/me/balance/redeem", map[string]string{"code": typed}, &bal)
+		if bal.BalanceFen != 5000 {
+			t.Fatalf("balance after redeeming %+v", bal)
+		}
+		for _, c := range []string{code, "0000000000000000", "short"} {
+			if code, body := other.do("POST", "/api/v1/me/balance/redeem", map[string]string{"code": c}); code != http.StatusBadRequest || !strings.Contains(string(body), `"code"`) {
+				t.Fatalf("redeem %q: %d %s", c, code, body)
+			}
+		}
+		// Two shoppers redeem the same code at once: one gets it.
+		var wg sync.WaitGroup
+		codes := make([]int, 2)
+		for i, s := range []*shopper{buyer, other} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				codes[i], _ = s.do("POST", "/api/v1/me/balance/redeem", map[string]string{"code": batch.Cards[1].Code})
+			}()
+		}
+		wg.Wait()
+		if !(codes[0] == http.StatusOK) != (codes[1] == http.StatusOK) {
+			t.Fatalf("concurrent redemptions answered %v", codes)
+		}
+		// Another tenant's shopper cannot use this tenant's code.
+		m2 := newCheckoutMarketOn(t, m.a, m.h, 0, 0)
+		stranger := m2.user("stranger", "", "")
+		if code, _ := stranger.do("POST", "/api/v1/me/balance/redeem", map[string]string{"code": batch.Cards[2].Code}); code != http.StatusBadRequest {
+			t.Fatalf("another tenant's code: %d", code)
+		}
+		var f payment.Float
+		m.admin.want(http.StatusOK, "GET", "/api/v1/admin/stored-value", nil, &f)
+		if f.BalancesFen != 10000 || f.CardsFen != 5000 || f.FloatFen != 15000 || f.LedgerBalances != f.BalancesFen || f.CardsIssued != 1 || f.CardsRedeemed != 2 {
+			t.Fatalf("float %+v", f)
+		}
+		m2.admin.want(http.StatusOK, "GET", "/api/v1/admin/stored-value", nil, &f)
+		if f.FloatFen != 0 {
+			t.Fatalf("another tenant sees a float %+v", f)
+		}
+		buyer.want(http.StatusForbidden, "GET", "/api/v1/admin/stored-value", nil, nil)
+		if n := m.balance(billing.StoredValue("")); n != -5000 {
+			t.Fatalf("stored_value liability %d, want -5000", n)
+		}
+		billingtest.AssertBalanced(t, d)
+	})
 }

@@ -17,6 +17,12 @@ func init() {
 		"payment.field.amount_zero":          "付款总额须大于零",
 		"payment.field.refund_range":         "退款金额须为大于零的整数（分）",
 		"payment.field.credit_range":         "金额须为 1 分到 100 万元之间的整数（分）",
+		"payment.field.card_count":           "每批发卡 1 到 1000 张",
+		"payment.field.card_amount":          "每张卡面额须在 1 分到 5000 元之间",
+		"payment.field.card_expired":         "有效期须晚于现在",
+		"payment.field.card_unknown":         "卡密无效、已使用或已过期",
+		"payment.error.batch_issued":         "这一批卡已经发过了",
+		"payment.error.redeem_blocked":       "输错卡密次数过多，请一小时后再试",
 	})
 	i18n.Add(i18n.EN, map[string]string{
 		"payment.error.insufficient_balance": "Insufficient balance",
@@ -32,5 +38,11 @@ func init() {
 		"payment.field.amount_zero":          "The payment's total must be above zero",
 		"payment.field.refund_range":         "Enter a refund of at least 1 fen",
 		"payment.field.credit_range":         "Enter a whole number of fen from 1 to 100,000,000",
+		"payment.field.card_count":           "Issue 1 to 1,000 cards at a time",
+		"payment.field.card_amount":          "A card holds 1 fen to 5,000 yuan",
+		"payment.field.card_expired":         "The expiry must be in the future",
+		"payment.field.card_unknown":         "This code is not valid, was used already or has expired",
+		"payment.error.batch_issued":         "This batch of cards was issued already",
+		"payment.error.redeem_blocked":       "Too many wrong codes; try again in an hour",
 	})
 }

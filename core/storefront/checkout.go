@@ -57,6 +57,10 @@ type checkoutData struct {
 	// cover the total.
 	Balance string
 	Short   bool
+	// Stripe: the marketplace takes card, Alipay and WeChat Pay through
+	// Stripe; Methods names them.
+	Stripe  bool
+	Methods string
 	// Changed is the note shown when the total changed since the shopper
 	// confirmed it.
 	Changed string
@@ -293,6 +297,7 @@ func (s *site) checkout(w http.ResponseWriter, r *http.Request, f *web.Form, act
 	if b, err := s.a.Payments.Balance.Mine(ctx, p); err == nil {
 		d.Balance = yuan(b.BalanceFen)
 		d.Short = b.BalanceFen < q.TotalFen
+		d.Stripe, d.Methods = s.stripeMethods(ctx)
 	} else {
 		httpx.Error(w, r, err)
 		return

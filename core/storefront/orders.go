@@ -12,6 +12,8 @@ import (
 	"github.com/jishi-dev/jishi/core/i18n"
 	"github.com/jishi-dev/jishi/core/merchant"
 	"github.com/jishi-dev/jishi/core/order"
+	"github.com/jishi-dev/jishi/core/payment"
+	"github.com/jishi-dev/jishi/core/stripepay"
 	"github.com/jishi-dev/jishi/core/web"
 	"github.com/jishi-dev/jishi/tenants"
 	"github.com/uptrace/bun"
@@ -223,6 +225,10 @@ func (s *site) cancelOrder(w http.ResponseWriter, r *http.Request) {
 type groupData struct {
 	Number, Total, Provider string
 	Orders                  []*orderView
+	// Stripe lets the shopper confirm the payment while it is pending
+	// through Stripe (nil otherwise); Paying: pending, waiting for Stripe.
+	Stripe *stripePay
+	Paying bool
 }
 
 // groupPage is GET /orders/group/{id}: the orders of one checkout (where
@@ -245,6 +251,13 @@ func (s *site) groupPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &groupData{Number: g.Number, Total: yuan(g.TotalFen), Provider: i18n.T(locale, "sf.provider."+g.Provider)}
+	if g.Provider == stripepay.ProviderName && g.Status == order.GroupPendingPayment {
+		d.Paying = true
+		if d.Stripe = s.groupStripe(ctx, p.UserID, g.ID); d.Stripe != nil {
+			d.Stripe.Return = absolute(r, web.Link(r, "/orders/group/", g.ID))
+			allowStripe(w)
+		}
+	}
 	ids := make([]string, len(g.Orders))
 	for i, o := range g.Orders {
 		ids[i] = o.ShopID
@@ -262,9 +275,14 @@ func (s *site) groupPage(w http.ResponseWriter, r *http.Request) {
 type balanceData struct {
 	Balance   string
 	UpdatedAt time.Time
+	// Stripe: top-ups by card are offered; Key is the top-up form's
+	// idempotency key, new with every rendering.
+	Stripe bool
+	Key    string
+	// Pay confirms a top-up started on this page.
+	Pay *stripePay
 }
 
-// balancePage is GET /account/balance: the shopper's 惠农通 balance.
 func (s *site) balancePage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	b, err := s.a.Payments.Balance.Mine(ctx, web.Principal(r))
@@ -272,9 +290,23 @@ func (s *site) balancePage(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	d := &balanceData{Balance: yuan(b.BalanceFen), UpdatedAt: b.UpdatedAt}
-	s.render(w, r, http.StatusOK, "balance", &web.Page{
+	s.renderBalance(w, r, http.StatusOK, nil, nil, b)
+}
+
+// renderBalance renders the balance page with form f (nil: empty) and, when
+// pay is set, the confirmation of a top-up.
+func (s *site) renderBalance(w http.ResponseWriter, r *http.Request, status int, f *web.Form, pay *stripePay, b *payment.CustomerBalance) {
+	ctx := r.Context()
+	d := &balanceData{Balance: yuan(b.BalanceFen), UpdatedAt: b.UpdatedAt, Key: tenants.NewID(), Pay: pay}
+	d.Stripe, _ = s.stripeMethods(ctx)
+	if pay != nil {
+		allowStripe(w)
+	}
+	if f == nil {
+		f = web.NewForm(nil)
+	}
+	s.render(w, r, status, "balance", &web.Page{
 		Title: i18n.T(i18n.FromContext(ctx), "sf.balance.title"), Area: web.AreaStorefront, Nav: "account",
-		Console: s.console(r), Data: d,
+		Console: s.console(r), Data: d, Form: f,
 	})
 }

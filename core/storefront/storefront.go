@@ -89,6 +89,8 @@ func Register(rt *httpx.Router, a *app.App) {
 	signedIn("POST", "/orders/{id}/cancel", s.cancelOrder)
 	signedIn("GET", "/orders/group/{id}", s.groupPage)
 	signedIn("GET", "/account/balance", s.balancePage)
+	signedIn("POST", "/account/balance/redeem", s.redeemCard)
+	signedIn("POST", "/account/balance/topup", s.topUp)
 }
 
 // homeData is the marketplace home.
