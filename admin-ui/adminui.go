@@ -48,6 +48,7 @@ var pages = web.MustParse(templateFS, template.FuncMap{
 	"appStatus":  func(locale, s string) string { return i18n.T(locale, "ui.app_status."+s) },
 	"shopStatus": func(locale, s string) string { return i18n.T(locale, "ui.shop_status."+s) },
 	"roleName":   func(locale, s string) string { return i18n.T(locale, "ui.role."+s) },
+	"yuan":       yuan,
 }, "templates/*.html")
 
 var (
@@ -73,6 +74,7 @@ func Register(rt *httpx.Router, a *app.App) {
 	u.registerStock(rt)
 	u.registerPickup(rt)
 	u.registerPlugins(rt)
+	u.registerPayments(rt)
 }
 
 // title translates key in the request's language.

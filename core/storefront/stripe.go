@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/jishi-dev/jishi/core"
+	"github.com/jishi-dev/jishi/core/catalog"
 	"github.com/jishi-dev/jishi/core/httpx"
 	"github.com/jishi-dev/jishi/core/web"
 
@@ -122,7 +122,7 @@ func (s *site) topUp(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	f := web.FormOf(r)
 	p := web.Principal(r)
-	fen, ok := parseYuan(f.Get("amount"))
+	fen, ok := catalog.ParseYuan(f.Get("amount"))
 	var co *stripepay.Checkout
 	var err error
 	if !ok {
@@ -152,21 +152,4 @@ func (s *site) topUp(w http.ResponseWriter, r *http.Request) {
 	pay := &stripePay{Key: co.PublishableKey, Secret: co.ClientSecret, Amount: yuan(co.AmountFen),
 		Return: absolute(r, web.Link(r, "/account/balance"))}
 	s.renderBalance(w, r, http.StatusOK, f, pay, b)
-}
-
-// parseYuan reads an amount in yuan with at most two decimals as fen.
-func parseYuan(v string) (int64, bool) {
-	v = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), "¥"))
-	whole, frac, _ := strings.Cut(v, ".")
-	if whole == "" || len(frac) > 2 || len(whole) > 9 {
-		return 0, false
-	}
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	n, err := strconv.ParseInt(whole+frac, 10, 64)
-	if err != nil || n < 0 {
-		return 0, false
-	}
-	return n, true
 }

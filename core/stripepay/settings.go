@@ -178,5 +178,6 @@ func (s *Service) Save(ctx context.Context, in SettingsInput) (*SettingsView, er
 		out, err = s.View(ctx, tx)
 		return err
 	})
+	s.keys.Delete(db.TenantID(ctx))
 	return out, err
 }

@@ -150,6 +150,7 @@ type Service struct {
 	Hooks
 	cfg     Config
 	clients sync.Map // secret key → *client.API
+	keys    sync.Map // tenant id → cachedKeys (the webhook's)
 	now     func() time.Time
 }
 

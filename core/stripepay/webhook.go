@@ -56,12 +56,8 @@ var (
 // and not stored. Invalid stripe.error.signature for a bad or old
 // signature.
 func (s *Service) Receive(ctx context.Context, body []byte, sigHeader string) (bool, error) {
-	var keys Keys
-	if err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
-		var err error
-		keys, err = s.KeysFor(ctx, tx)
-		return err
-	}); err != nil {
+	keys, err := s.webhookKeys(ctx)
+	if err != nil {
 		return false, err
 	}
 	if keys.Webhook == "" {
@@ -100,6 +96,33 @@ func (s *Service) Receive(ctx context.Context, body []byte, sigHeader string) (b
 		return err
 	})
 	return fresh, err
+}
+
+// keysTTL is how long the webhook keeps a tenant's keys (Save forgets
+// them at once on this instance).
+const keysTTL = 10 * time.Second
+
+type cachedKeys struct {
+	keys Keys
+	at   time.Time
+}
+
+// webhookKeys returns the keys of the tenant of ctx, cached for keysTTL.
+func (s *Service) webhookKeys(ctx context.Context) (Keys, error) {
+	tid := db.TenantID(ctx)
+	if c, ok := s.keys.Load(tid); ok && s.now().Sub(c.(cachedKeys).at) < keysTTL {
+		return c.(cachedKeys).keys, nil
+	}
+	var keys Keys
+	if err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
+		var err error
+		keys, err = s.KeysFor(ctx, tx)
+		return err
+	}); err != nil {
+		return Keys{}, err
+	}
+	s.keys.Store(tid, cachedKeys{keys, s.now()})
+	return keys, nil
 }
 
 func (s *Service) registerJobs() {
