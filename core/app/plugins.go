@@ -20,6 +20,7 @@ import (
 	"github.com/jishi-dev/jishi/core/db"
 	"github.com/jishi-dev/jishi/core/identity"
 	"github.com/jishi-dev/jishi/core/order"
+	"github.com/jishi-dev/jishi/core/payment"
 	"github.com/jishi-dev/jishi/core/pluginhost"
 	pluginv1 "github.com/jishi-dev/jishi/plugins/proto/jishi/plugin/v1"
 	"github.com/jishi-dev/jishi/tenants"
@@ -524,4 +525,34 @@ func callbackError(err error) error {
 		return &pluginhost.CallbackError{Code: codes.InvalidArgument, Message: ce.Error()}
 	}
 	return err
+}
+
+// IssueStoredValue issues stored-value cards in the plugin's name (the
+// card batch's liability is stored_value:{plugin}).
+func (s pluginServices) IssueStoredValue(ctx context.Context, r pluginhost.Reach, req *pluginv1.IssueStoredValueRequest) ([]*pluginv1.StoredValueCard, error) {
+	ctx, err := s.tenantCtx(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	in := payment.IssueInput{Issuer: r.Plugin, Reference: req.GetReference(), Count: int(req.GetCount()),
+		AmountFen: req.GetAmountFen(), Funded: payment.FundedSold, Tender: req.GetTender()}
+	if req.GetGift() {
+		in.Funded = payment.FundedGift
+	}
+	if req.GetExpiresAt() != nil {
+		t := req.GetExpiresAt().AsTime()
+		in.ExpiresAt = &t
+	}
+	var out []*pluginv1.StoredValueCard
+	err = s.a.DB.RunInTx(ctx, func(ctx context.Context, tx bun.IDB) error {
+		cards, err := s.a.Payments.IssueCards(ctx, tx, in)
+		if err != nil {
+			return callbackError(err)
+		}
+		for _, c := range cards {
+			out = append(out, &pluginv1.StoredValueCard{Id: c.ID, Code: c.Code, AmountFen: c.AmountFen})
+		}
+		return nil
+	})
+	return out, err
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jishi-dev/jishi/core/app"
+	"github.com/jishi-dev/jishi/core/billing"
 	"github.com/jishi-dev/jishi/core/billing/billingtest"
 	"github.com/jishi-dev/jishi/core/db"
 	"github.com/jishi-dev/jishi/core/db/dbtest"
@@ -535,6 +536,27 @@ func TestPluginEventsJobsAndCallbacks(t *testing.T) {
 		if _, err := create("renewal-2", 1); status.Code(err) != codes.InvalidArgument {
 			t.Fatalf("a price other than the catalog's: %v", err)
 		}
+		// IssueStoredValue: cards in the plugin's name, codes once; the same
+		// batch again and bad counts are refused; a shopper redeems one.
+		issuer := signer.Issue(pluginhost.Capability{Plugin: "faulty", TenantID: m.tenant.ID, Scopes: []string{"stored_value:issue"}, Expires: exp})
+		cards, err := host.IssueStoredValue(m.ctx, &pluginv1.IssueStoredValueRequest{Capability: issuer, Reference: "gift-order-1",
+			Count: 2, AmountFen: 3000, Tender: "cash"})
+		if err != nil || len(cards.GetCards()) != 2 || len(cards.GetCards()[0].GetCode()) != 16 {
+			t.Fatalf("issue stored value: %v %v", cards, err)
+		}
+		if _, err := host.IssueStoredValue(m.ctx, &pluginv1.IssueStoredValueRequest{Capability: issuer, Reference: "gift-order-1",
+			Count: 2, AmountFen: 3000, Tender: "cash"}); status.Code(err) != codes.FailedPrecondition {
+			t.Fatalf("the same batch again: %v", err)
+		}
+		if _, err := host.IssueStoredValue(m.ctx, &pluginv1.IssueStoredValueRequest{Capability: issuer, Reference: "gift-order-2",
+			Count: 0, AmountFen: 3000, Gift: true}); status.Code(err) != codes.InvalidArgument {
+			t.Fatalf("no cards: %v", err)
+		}
+		b.want(http.StatusOK, "POST", "/api/v1/me/balance/redeem", map[string]string{"code": cards.GetCards()[0].GetCode()}, nil)
+		if n := m.balance(billing.StoredValue("faulty")); n != -3000 {
+			t.Fatalf("the plugin's stored-value liability %d, want -3000", n)
+		}
+		billingtest.AssertBalanced(t, m.a.DB)
 		other := newMarket(t, m.a, m.h)
 		foreign := signer.Issue(pluginhost.Capability{Plugin: "faulty", TenantID: other.tenant.ID, Scopes: []string{"orders:read"}, Expires: exp})
 		if res, err := host.GetOrders(m.ctx, &pluginv1.GetOrdersRequest{Capability: foreign, OrderIds: []string{orderID}}); err != nil || len(res.GetOrders()) != 0 {

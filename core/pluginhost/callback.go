@@ -27,6 +27,7 @@ const (
 	ScopeOrdersCreate  = "orders:create"
 	ScopeUsageRecord   = "usage:record"
 	ScopeEmailSend     = "email:send"
+	ScopeStoredValue   = "stored_value:issue"
 )
 
 // Reach is what a callback may touch: the capability's tenant, and either
@@ -55,6 +56,7 @@ type Services interface {
 	RecordUsage(ctx context.Context, r Reach, metric string, qty int64, key string) error
 	SendEmail(ctx context.Context, r Reach, customerID string, shopStaff bool, subject, text, key string) (string, error)
 	CreateOrder(ctx context.Context, r Reach, customerID string, lines []*pluginv1.CreateOrderLine, key string) (*pluginv1.Order, error)
+	IssueStoredValue(ctx context.Context, r Reach, req *pluginv1.IssueStoredValueRequest) ([]*pluginv1.StoredValueCard, error)
 }
 
 // ErrNotFound is what Services answer for an id outside the reach or
@@ -324,6 +326,18 @@ func (s *callbackServer) RecordUsage(ctx context.Context, req *pluginv1.RecordUs
 		return nil, answer(err)
 	}
 	return &pluginv1.RecordUsageResponse{}, nil
+}
+
+func (s *callbackServer) IssueStoredValue(ctx context.Context, req *pluginv1.IssueStoredValueRequest) (*pluginv1.IssueStoredValueResponse, error) {
+	r, err := s.authorize(ctx, req.GetCapability(), ScopeStoredValue)
+	if err != nil {
+		return nil, err
+	}
+	cards, err := s.cb.Services.IssueStoredValue(ctx, r, req)
+	if err != nil {
+		return nil, answer(err)
+	}
+	return &pluginv1.IssueStoredValueResponse{Cards: cards}, nil
 }
 
 func (s *callbackServer) SendEmail(ctx context.Context, req *pluginv1.SendEmailRequest) (*pluginv1.SendEmailResponse, error) {

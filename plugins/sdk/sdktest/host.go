@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -52,7 +53,8 @@ type Handler func(ctx context.Context, req proto.Message) (proto.Message, error)
 //     refuses more than is paid and not refunded (INVALID_ARGUMENT) and adds
 //     the amount to refunded_fen.
 //   - CreateOrder stores and answers a new pending_payment order.
-//   - RecordUsage and SendEmail succeed.
+//   - RecordUsage and SendEmail succeed; IssueStoredValue answers cards
+//     with made-up codes.
 //
 // Default answers to requests with an idempotency key are remembered per
 // method and key: a retry gets the first answer and changes nothing, as on
@@ -345,6 +347,13 @@ func (f *FakeHost) defaultAnswer(req proto.Message) (proto.Message, error) {
 		return &pluginv1.CreateOrderResponse{Order: proto.CloneOf(o)}, nil
 	case *pluginv1.RecordUsageRequest:
 		return &pluginv1.RecordUsageResponse{}, nil
+	case *pluginv1.IssueStoredValueRequest:
+		out := &pluginv1.IssueStoredValueResponse{}
+		for range r.GetCount() {
+			id := f.nextID("card")
+			out.Cards = append(out.Cards, &pluginv1.StoredValueCard{Id: id, Code: fmt.Sprintf("%016s", strings.ToUpper(strings.ReplaceAll(id, "-", ""))), AmountFen: r.GetAmountFen()})
+		}
+		return out, nil
 	case *pluginv1.SendEmailRequest:
 		return &pluginv1.SendEmailResponse{MessageId: f.nextID("email")}, nil
 	}

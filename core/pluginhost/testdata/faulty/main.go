@@ -56,7 +56,7 @@ var manifest = &pluginv1.Manifest{
 	},
 	Slots:              []*pluginv1.SlotSpec{{Name: "product.badge", DeadlineMs: 100}},
 	SettingsSchemaJson: []byte(schema),
-	HostScopes:         []string{"orders:read", "usage:record", "orders:hold", "email:send", "orders:create"},
+	HostScopes:         []string{"orders:read", "usage:record", "orders:hold", "email:send", "orders:create", "stored_value:issue"},
 }
 
 type config struct {

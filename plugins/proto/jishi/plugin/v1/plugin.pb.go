@@ -4796,6 +4796,221 @@ func (*RecordUsageResponse) Descriptor() ([]byte, []int) {
 	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{59}
 }
 
+// IssueStoredValueRequest issues a batch of stored-value cards. The ledger
+// posts the batch's value as the plugin's stored-value liability, funded by
+// the tender that took the money (sold) or by the platform's promotion
+// budget (gift).
+type IssueStoredValueRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Capability of the call being served.
+	Capability string `protobuf:"bytes,1,opt,name=capability,proto3" json:"capability,omitempty"`
+	// The plugin's reference of the batch (unique per plugin): issuing it
+	// again answers FAILED_PRECONDITION and issues nothing.
+	Reference string `protobuf:"bytes,2,opt,name=reference,proto3" json:"reference,omitempty"`
+	// Number of cards, 1 to 1000.
+	Count int32 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	// Value of each card in fen, 1 to 500000.
+	AmountFen int64 `protobuf:"varint,4,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	// True when the cards are given away (a promotion), false when sold.
+	Gift bool `protobuf:"varint,5,opt,name=gift,proto3" json:"gift,omitempty"`
+	// For sold cards: the payment provider that took the money ("cash" at a
+	// counter, or a provider name such as "stripe" or "plugin_giftcard").
+	Tender string `protobuf:"bytes,6,opt,name=tender,proto3" json:"tender,omitempty"`
+	// When the cards expire; unset: never.
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IssueStoredValueRequest) Reset() {
+	*x = IssueStoredValueRequest{}
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssueStoredValueRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssueStoredValueRequest) ProtoMessage() {}
+
+func (x *IssueStoredValueRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssueStoredValueRequest.ProtoReflect.Descriptor instead.
+func (*IssueStoredValueRequest) Descriptor() ([]byte, []int) {
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *IssueStoredValueRequest) GetCapability() string {
+	if x != nil {
+		return x.Capability
+	}
+	return ""
+}
+
+func (x *IssueStoredValueRequest) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *IssueStoredValueRequest) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *IssueStoredValueRequest) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *IssueStoredValueRequest) GetGift() bool {
+	if x != nil {
+		return x.Gift
+	}
+	return false
+}
+
+func (x *IssueStoredValueRequest) GetTender() string {
+	if x != nil {
+		return x.Tender
+	}
+	return ""
+}
+
+func (x *IssueStoredValueRequest) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+// StoredValueCard is one issued card.
+type StoredValueCard struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Card id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The code a shopper redeems (16 characters); never shown again.
+	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	// Value in fen.
+	AmountFen     int64 `protobuf:"varint,3,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StoredValueCard) Reset() {
+	*x = StoredValueCard{}
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StoredValueCard) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StoredValueCard) ProtoMessage() {}
+
+func (x *StoredValueCard) ProtoReflect() protoreflect.Message {
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StoredValueCard.ProtoReflect.Descriptor instead.
+func (*StoredValueCard) Descriptor() ([]byte, []int) {
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *StoredValueCard) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *StoredValueCard) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *StoredValueCard) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+// IssueStoredValueResponse carries the new cards with their codes.
+type IssueStoredValueResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The cards, in issue order.
+	Cards         []*StoredValueCard `protobuf:"bytes,1,rep,name=cards,proto3" json:"cards,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IssueStoredValueResponse) Reset() {
+	*x = IssueStoredValueResponse{}
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssueStoredValueResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssueStoredValueResponse) ProtoMessage() {}
+
+func (x *IssueStoredValueResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssueStoredValueResponse.ProtoReflect.Descriptor instead.
+func (*IssueStoredValueResponse) Descriptor() ([]byte, []int) {
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *IssueStoredValueResponse) GetCards() []*StoredValueCard {
+	if x != nil {
+		return x.Cards
+	}
+	return nil
+}
+
 // SendEmailRequest sends one plain-text e-mail. Exactly one recipient is set.
 type SendEmailRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4820,7 +5035,7 @@ type SendEmailRequest struct {
 
 func (x *SendEmailRequest) Reset() {
 	*x = SendEmailRequest{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[60]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4832,7 +5047,7 @@ func (x *SendEmailRequest) String() string {
 func (*SendEmailRequest) ProtoMessage() {}
 
 func (x *SendEmailRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[60]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4845,7 +5060,7 @@ func (x *SendEmailRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendEmailRequest.ProtoReflect.Descriptor instead.
 func (*SendEmailRequest) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{60}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *SendEmailRequest) GetCapability() string {
@@ -4930,7 +5145,7 @@ type SendEmailResponse struct {
 
 func (x *SendEmailResponse) Reset() {
 	*x = SendEmailResponse{}
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[61]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4942,7 +5157,7 @@ func (x *SendEmailResponse) String() string {
 func (*SendEmailResponse) ProtoMessage() {}
 
 func (x *SendEmailResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[61]
+	mi := &file_jishi_plugin_v1_plugin_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4955,7 +5170,7 @@ func (x *SendEmailResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendEmailResponse.ProtoReflect.Descriptor instead.
 func (*SendEmailResponse) Descriptor() ([]byte, []int) {
-	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{61}
+	return file_jishi_plugin_v1_plugin_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *SendEmailResponse) GetMessageId() string {
@@ -5353,7 +5568,26 @@ const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	"\voccurred_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"occurredAt\x12'\n" +
 	"\x0fidempotency_key\x18\x05 \x01(\tR\x0eidempotencyKey\"\x15\n" +
-	"\x13RecordUsageResponse\"\xda\x01\n" +
+	"\x13RecordUsageResponse\"\xf3\x01\n" +
+	"\x17IssueStoredValueRequest\x12\x1e\n" +
+	"\n" +
+	"capability\x18\x01 \x01(\tR\n" +
+	"capability\x12\x1c\n" +
+	"\treference\x18\x02 \x01(\tR\treference\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x05R\x05count\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x04 \x01(\x03R\tamountFen\x12\x12\n" +
+	"\x04gift\x18\x05 \x01(\bR\x04gift\x12\x16\n" +
+	"\x06tender\x18\x06 \x01(\tR\x06tender\x129\n" +
+	"\n" +
+	"expires_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"T\n" +
+	"\x0fStoredValueCard\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x03 \x01(\x03R\tamountFen\"R\n" +
+	"\x18IssueStoredValueResponse\x126\n" +
+	"\x05cards\x18\x01 \x03(\v2 .jishi.plugin.v1.StoredValueCardR\x05cards\"\xda\x01\n" +
 	"\x10SendEmailRequest\x12\x1e\n" +
 	"\n" +
 	"capability\x18\x01 \x01(\tR\n" +
@@ -5412,7 +5646,7 @@ const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"HandleHTTP\x12\".jishi.plugin.v1.HandleHTTPRequest\x1a#.jishi.plugin.v1.HandleHTTPResponse\x12X\n" +
 	"\vSlotContent\x12#.jishi.plugin.v1.SlotContentRequest\x1a$.jishi.plugin.v1.SlotContentResponse\x12I\n" +
-	"\x06Health\x12\x1e.jishi.plugin.v1.HealthRequest\x1a\x1f.jishi.plugin.v1.HealthResponse2\xa1\a\n" +
+	"\x06Health\x12\x1e.jishi.plugin.v1.HealthRequest\x1a\x1f.jishi.plugin.v1.HealthResponse2\x8a\b\n" +
 	"\fHostCallback\x12X\n" +
 	"\vGetProducts\x12#.jishi.plugin.v1.GetProductsRequest\x1a$.jishi.plugin.v1.GetProductsResponse\x12R\n" +
 	"\tGetOrders\x12!.jishi.plugin.v1.GetOrdersRequest\x1a\".jishi.plugin.v1.GetOrdersResponse\x12[\n" +
@@ -5423,7 +5657,8 @@ const file_jishi_plugin_v1_plugin_proto_rawDesc = "" +
 	"\vRefundOrder\x12#.jishi.plugin.v1.RefundOrderRequest\x1a$.jishi.plugin.v1.RefundOrderResponse\x12X\n" +
 	"\vCreateOrder\x12#.jishi.plugin.v1.CreateOrderRequest\x1a$.jishi.plugin.v1.CreateOrderResponse\x12X\n" +
 	"\vRecordUsage\x12#.jishi.plugin.v1.RecordUsageRequest\x1a$.jishi.plugin.v1.RecordUsageResponse\x12R\n" +
-	"\tSendEmail\x12!.jishi.plugin.v1.SendEmailRequest\x1a\".jishi.plugin.v1.SendEmailResponseBCZAgithub.com/jishi-dev/jishi/plugins/proto/jishi/plugin/v1;pluginv1b\x06proto3"
+	"\tSendEmail\x12!.jishi.plugin.v1.SendEmailRequest\x1a\".jishi.plugin.v1.SendEmailResponse\x12g\n" +
+	"\x10IssueStoredValue\x12(.jishi.plugin.v1.IssueStoredValueRequest\x1a).jishi.plugin.v1.IssueStoredValueResponseBCZAgithub.com/jishi-dev/jishi/plugins/proto/jishi/plugin/v1;pluginv1b\x06proto3"
 
 var (
 	file_jishi_plugin_v1_plugin_proto_rawDescOnce sync.Once
@@ -5438,7 +5673,7 @@ func file_jishi_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_jishi_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_jishi_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 66)
+var file_jishi_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_jishi_plugin_v1_plugin_proto_goTypes = []any{
 	(HookName)(0),                    // 0: jishi.plugin.v1.HookName
 	(FailurePolicy)(0),               // 1: jishi.plugin.v1.FailurePolicy
@@ -5505,31 +5740,34 @@ var file_jishi_plugin_v1_plugin_proto_goTypes = []any{
 	(*CreateOrderResponse)(nil),      // 62: jishi.plugin.v1.CreateOrderResponse
 	(*RecordUsageRequest)(nil),       // 63: jishi.plugin.v1.RecordUsageRequest
 	(*RecordUsageResponse)(nil),      // 64: jishi.plugin.v1.RecordUsageResponse
-	(*SendEmailRequest)(nil),         // 65: jishi.plugin.v1.SendEmailRequest
-	(*SendEmailResponse)(nil),        // 66: jishi.plugin.v1.SendEmailResponse
-	nil,                              // 67: jishi.plugin.v1.FieldError.ParamsEntry
-	nil,                              // 68: jishi.plugin.v1.CartLine.AttributesEntry
-	nil,                              // 69: jishi.plugin.v1.SlotContentRequest.PageEntry
-	nil,                              // 70: jishi.plugin.v1.OrderLine.AttributesEntry
-	(*timestamppb.Timestamp)(nil),    // 71: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),      // 72: google.protobuf.Duration
+	(*IssueStoredValueRequest)(nil),  // 65: jishi.plugin.v1.IssueStoredValueRequest
+	(*StoredValueCard)(nil),          // 66: jishi.plugin.v1.StoredValueCard
+	(*IssueStoredValueResponse)(nil), // 67: jishi.plugin.v1.IssueStoredValueResponse
+	(*SendEmailRequest)(nil),         // 68: jishi.plugin.v1.SendEmailRequest
+	(*SendEmailResponse)(nil),        // 69: jishi.plugin.v1.SendEmailResponse
+	nil,                              // 70: jishi.plugin.v1.FieldError.ParamsEntry
+	nil,                              // 71: jishi.plugin.v1.CartLine.AttributesEntry
+	nil,                              // 72: jishi.plugin.v1.SlotContentRequest.PageEntry
+	nil,                              // 73: jishi.plugin.v1.OrderLine.AttributesEntry
+	(*timestamppb.Timestamp)(nil),    // 74: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),      // 75: google.protobuf.Duration
 }
 var file_jishi_plugin_v1_plugin_proto_depIdxs = []int32{
-	71, // 0: jishi.plugin.v1.TenantContext.capability_expires_at:type_name -> google.protobuf.Timestamp
-	71, // 1: jishi.plugin.v1.TenantContext.deadline:type_name -> google.protobuf.Timestamp
-	67, // 2: jishi.plugin.v1.FieldError.params:type_name -> jishi.plugin.v1.FieldError.ParamsEntry
+	74, // 0: jishi.plugin.v1.TenantContext.capability_expires_at:type_name -> google.protobuf.Timestamp
+	74, // 1: jishi.plugin.v1.TenantContext.deadline:type_name -> google.protobuf.Timestamp
+	70, // 2: jishi.plugin.v1.FieldError.params:type_name -> jishi.plugin.v1.FieldError.ParamsEntry
 	8,  // 3: jishi.plugin.v1.Manifest.hooks:type_name -> jishi.plugin.v1.HookSpec
 	9,  // 4: jishi.plugin.v1.Manifest.jobs:type_name -> jishi.plugin.v1.JobSpec
 	10, // 5: jishi.plugin.v1.Manifest.routes:type_name -> jishi.plugin.v1.RouteSpec
 	11, // 6: jishi.plugin.v1.Manifest.slots:type_name -> jishi.plugin.v1.SlotSpec
 	0,  // 7: jishi.plugin.v1.HookSpec.name:type_name -> jishi.plugin.v1.HookName
 	1,  // 8: jishi.plugin.v1.HookSpec.failure_policy:type_name -> jishi.plugin.v1.FailurePolicy
-	72, // 9: jishi.plugin.v1.JobSpec.interval:type_name -> google.protobuf.Duration
+	75, // 9: jishi.plugin.v1.JobSpec.interval:type_name -> google.protobuf.Duration
 	2,  // 10: jishi.plugin.v1.RouteSpec.area:type_name -> jishi.plugin.v1.RouteArea
 	7,  // 11: jishi.plugin.v1.DescribeResponse.manifest:type_name -> jishi.plugin.v1.Manifest
 	5,  // 12: jishi.plugin.v1.ValidateConfigRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
 	6,  // 13: jishi.plugin.v1.ValidateConfigResponse.errors:type_name -> jishi.plugin.v1.FieldError
-	68, // 14: jishi.plugin.v1.CartLine.attributes:type_name -> jishi.plugin.v1.CartLine.AttributesEntry
+	71, // 14: jishi.plugin.v1.CartLine.attributes:type_name -> jishi.plugin.v1.CartLine.AttributesEntry
 	5,  // 15: jishi.plugin.v1.AdjustCartRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
 	16, // 16: jishi.plugin.v1.AdjustCartRequest.lines:type_name -> jishi.plugin.v1.CartLine
 	18, // 17: jishi.plugin.v1.Adjustment.allocations:type_name -> jishi.plugin.v1.LineAllocation
@@ -5541,82 +5779,86 @@ var file_jishi_plugin_v1_plugin_proto_depIdxs = []int32{
 	5,  // 23: jishi.plugin.v1.VoidTenderRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
 	5,  // 24: jishi.plugin.v1.RefundTenderRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
 	3,  // 25: jishi.plugin.v1.TenderResponse.status:type_name -> jishi.plugin.v1.TenderStatus
-	71, // 26: jishi.plugin.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
+	74, // 26: jishi.plugin.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
 	5,  // 27: jishi.plugin.v1.HandleEventRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
 	27, // 28: jishi.plugin.v1.HandleEventRequest.event:type_name -> jishi.plugin.v1.Event
 	5,  // 29: jishi.plugin.v1.RunJobRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
-	71, // 30: jishi.plugin.v1.RunJobRequest.scheduled_at:type_name -> google.protobuf.Timestamp
+	74, // 30: jishi.plugin.v1.RunJobRequest.scheduled_at:type_name -> google.protobuf.Timestamp
 	5,  // 31: jishi.plugin.v1.HandleHTTPRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
 	32, // 32: jishi.plugin.v1.HandleHTTPRequest.headers:type_name -> jishi.plugin.v1.Header
 	33, // 33: jishi.plugin.v1.HandleHTTPRequest.identity:type_name -> jishi.plugin.v1.Identity
 	2,  // 34: jishi.plugin.v1.HandleHTTPRequest.area:type_name -> jishi.plugin.v1.RouteArea
 	32, // 35: jishi.plugin.v1.HandleHTTPResponse.headers:type_name -> jishi.plugin.v1.Header
 	5,  // 36: jishi.plugin.v1.SlotContentRequest.tenant:type_name -> jishi.plugin.v1.TenantContext
-	69, // 37: jishi.plugin.v1.SlotContentRequest.page:type_name -> jishi.plugin.v1.SlotContentRequest.PageEntry
-	71, // 38: jishi.plugin.v1.SlotItem.ends_at:type_name -> google.protobuf.Timestamp
+	72, // 37: jishi.plugin.v1.SlotContentRequest.page:type_name -> jishi.plugin.v1.SlotContentRequest.PageEntry
+	74, // 38: jishi.plugin.v1.SlotItem.ends_at:type_name -> google.protobuf.Timestamp
 	37, // 39: jishi.plugin.v1.SlotContentResponse.items:type_name -> jishi.plugin.v1.SlotItem
 	4,  // 40: jishi.plugin.v1.HealthResponse.status:type_name -> jishi.plugin.v1.HealthStatus
 	41, // 41: jishi.plugin.v1.Product.skus:type_name -> jishi.plugin.v1.Sku
 	42, // 42: jishi.plugin.v1.GetProductsResponse.products:type_name -> jishi.plugin.v1.Product
-	70, // 43: jishi.plugin.v1.OrderLine.attributes:type_name -> jishi.plugin.v1.OrderLine.AttributesEntry
+	73, // 43: jishi.plugin.v1.OrderLine.attributes:type_name -> jishi.plugin.v1.OrderLine.AttributesEntry
 	45, // 44: jishi.plugin.v1.Order.lines:type_name -> jishi.plugin.v1.OrderLine
-	71, // 45: jishi.plugin.v1.Order.placed_at:type_name -> google.protobuf.Timestamp
+	74, // 45: jishi.plugin.v1.Order.placed_at:type_name -> google.protobuf.Timestamp
 	46, // 46: jishi.plugin.v1.GetOrdersResponse.orders:type_name -> jishi.plugin.v1.Order
 	49, // 47: jishi.plugin.v1.GetCustomersResponse.customers:type_name -> jishi.plugin.v1.Customer
-	71, // 48: jishi.plugin.v1.PlaceOrderHoldRequest.expires_at:type_name -> google.protobuf.Timestamp
+	74, // 48: jishi.plugin.v1.PlaceOrderHoldRequest.expires_at:type_name -> google.protobuf.Timestamp
 	46, // 49: jishi.plugin.v1.CancelOrderResponse.order:type_name -> jishi.plugin.v1.Order
 	60, // 50: jishi.plugin.v1.CreateOrderRequest.lines:type_name -> jishi.plugin.v1.CreateOrderLine
 	46, // 51: jishi.plugin.v1.CreateOrderResponse.order:type_name -> jishi.plugin.v1.Order
-	71, // 52: jishi.plugin.v1.RecordUsageRequest.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 53: jishi.plugin.v1.Plugin.Describe:input_type -> jishi.plugin.v1.DescribeRequest
-	14, // 54: jishi.plugin.v1.Plugin.ValidateConfig:input_type -> jishi.plugin.v1.ValidateConfigRequest
-	17, // 55: jishi.plugin.v1.Plugin.AdjustCart:input_type -> jishi.plugin.v1.AdjustCartRequest
-	22, // 56: jishi.plugin.v1.Plugin.AuthorizeTender:input_type -> jishi.plugin.v1.AuthorizeTenderRequest
-	23, // 57: jishi.plugin.v1.Plugin.CaptureTender:input_type -> jishi.plugin.v1.CaptureTenderRequest
-	24, // 58: jishi.plugin.v1.Plugin.VoidTender:input_type -> jishi.plugin.v1.VoidTenderRequest
-	25, // 59: jishi.plugin.v1.Plugin.RefundTender:input_type -> jishi.plugin.v1.RefundTenderRequest
-	28, // 60: jishi.plugin.v1.Plugin.HandleEvent:input_type -> jishi.plugin.v1.HandleEventRequest
-	30, // 61: jishi.plugin.v1.Plugin.RunJob:input_type -> jishi.plugin.v1.RunJobRequest
-	34, // 62: jishi.plugin.v1.Plugin.HandleHTTP:input_type -> jishi.plugin.v1.HandleHTTPRequest
-	36, // 63: jishi.plugin.v1.Plugin.SlotContent:input_type -> jishi.plugin.v1.SlotContentRequest
-	39, // 64: jishi.plugin.v1.Plugin.Health:input_type -> jishi.plugin.v1.HealthRequest
-	43, // 65: jishi.plugin.v1.HostCallback.GetProducts:input_type -> jishi.plugin.v1.GetProductsRequest
-	47, // 66: jishi.plugin.v1.HostCallback.GetOrders:input_type -> jishi.plugin.v1.GetOrdersRequest
-	50, // 67: jishi.plugin.v1.HostCallback.GetCustomers:input_type -> jishi.plugin.v1.GetCustomersRequest
-	52, // 68: jishi.plugin.v1.HostCallback.PlaceOrderHold:input_type -> jishi.plugin.v1.PlaceOrderHoldRequest
-	54, // 69: jishi.plugin.v1.HostCallback.ReleaseOrderHold:input_type -> jishi.plugin.v1.ReleaseOrderHoldRequest
-	56, // 70: jishi.plugin.v1.HostCallback.CancelOrder:input_type -> jishi.plugin.v1.CancelOrderRequest
-	58, // 71: jishi.plugin.v1.HostCallback.RefundOrder:input_type -> jishi.plugin.v1.RefundOrderRequest
-	61, // 72: jishi.plugin.v1.HostCallback.CreateOrder:input_type -> jishi.plugin.v1.CreateOrderRequest
-	63, // 73: jishi.plugin.v1.HostCallback.RecordUsage:input_type -> jishi.plugin.v1.RecordUsageRequest
-	65, // 74: jishi.plugin.v1.HostCallback.SendEmail:input_type -> jishi.plugin.v1.SendEmailRequest
-	13, // 75: jishi.plugin.v1.Plugin.Describe:output_type -> jishi.plugin.v1.DescribeResponse
-	15, // 76: jishi.plugin.v1.Plugin.ValidateConfig:output_type -> jishi.plugin.v1.ValidateConfigResponse
-	21, // 77: jishi.plugin.v1.Plugin.AdjustCart:output_type -> jishi.plugin.v1.AdjustCartResponse
-	26, // 78: jishi.plugin.v1.Plugin.AuthorizeTender:output_type -> jishi.plugin.v1.TenderResponse
-	26, // 79: jishi.plugin.v1.Plugin.CaptureTender:output_type -> jishi.plugin.v1.TenderResponse
-	26, // 80: jishi.plugin.v1.Plugin.VoidTender:output_type -> jishi.plugin.v1.TenderResponse
-	26, // 81: jishi.plugin.v1.Plugin.RefundTender:output_type -> jishi.plugin.v1.TenderResponse
-	29, // 82: jishi.plugin.v1.Plugin.HandleEvent:output_type -> jishi.plugin.v1.HandleEventResponse
-	31, // 83: jishi.plugin.v1.Plugin.RunJob:output_type -> jishi.plugin.v1.RunJobResponse
-	35, // 84: jishi.plugin.v1.Plugin.HandleHTTP:output_type -> jishi.plugin.v1.HandleHTTPResponse
-	38, // 85: jishi.plugin.v1.Plugin.SlotContent:output_type -> jishi.plugin.v1.SlotContentResponse
-	40, // 86: jishi.plugin.v1.Plugin.Health:output_type -> jishi.plugin.v1.HealthResponse
-	44, // 87: jishi.plugin.v1.HostCallback.GetProducts:output_type -> jishi.plugin.v1.GetProductsResponse
-	48, // 88: jishi.plugin.v1.HostCallback.GetOrders:output_type -> jishi.plugin.v1.GetOrdersResponse
-	51, // 89: jishi.plugin.v1.HostCallback.GetCustomers:output_type -> jishi.plugin.v1.GetCustomersResponse
-	53, // 90: jishi.plugin.v1.HostCallback.PlaceOrderHold:output_type -> jishi.plugin.v1.PlaceOrderHoldResponse
-	55, // 91: jishi.plugin.v1.HostCallback.ReleaseOrderHold:output_type -> jishi.plugin.v1.ReleaseOrderHoldResponse
-	57, // 92: jishi.plugin.v1.HostCallback.CancelOrder:output_type -> jishi.plugin.v1.CancelOrderResponse
-	59, // 93: jishi.plugin.v1.HostCallback.RefundOrder:output_type -> jishi.plugin.v1.RefundOrderResponse
-	62, // 94: jishi.plugin.v1.HostCallback.CreateOrder:output_type -> jishi.plugin.v1.CreateOrderResponse
-	64, // 95: jishi.plugin.v1.HostCallback.RecordUsage:output_type -> jishi.plugin.v1.RecordUsageResponse
-	66, // 96: jishi.plugin.v1.HostCallback.SendEmail:output_type -> jishi.plugin.v1.SendEmailResponse
-	75, // [75:97] is the sub-list for method output_type
-	53, // [53:75] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	74, // 52: jishi.plugin.v1.RecordUsageRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	74, // 53: jishi.plugin.v1.IssueStoredValueRequest.expires_at:type_name -> google.protobuf.Timestamp
+	66, // 54: jishi.plugin.v1.IssueStoredValueResponse.cards:type_name -> jishi.plugin.v1.StoredValueCard
+	12, // 55: jishi.plugin.v1.Plugin.Describe:input_type -> jishi.plugin.v1.DescribeRequest
+	14, // 56: jishi.plugin.v1.Plugin.ValidateConfig:input_type -> jishi.plugin.v1.ValidateConfigRequest
+	17, // 57: jishi.plugin.v1.Plugin.AdjustCart:input_type -> jishi.plugin.v1.AdjustCartRequest
+	22, // 58: jishi.plugin.v1.Plugin.AuthorizeTender:input_type -> jishi.plugin.v1.AuthorizeTenderRequest
+	23, // 59: jishi.plugin.v1.Plugin.CaptureTender:input_type -> jishi.plugin.v1.CaptureTenderRequest
+	24, // 60: jishi.plugin.v1.Plugin.VoidTender:input_type -> jishi.plugin.v1.VoidTenderRequest
+	25, // 61: jishi.plugin.v1.Plugin.RefundTender:input_type -> jishi.plugin.v1.RefundTenderRequest
+	28, // 62: jishi.plugin.v1.Plugin.HandleEvent:input_type -> jishi.plugin.v1.HandleEventRequest
+	30, // 63: jishi.plugin.v1.Plugin.RunJob:input_type -> jishi.plugin.v1.RunJobRequest
+	34, // 64: jishi.plugin.v1.Plugin.HandleHTTP:input_type -> jishi.plugin.v1.HandleHTTPRequest
+	36, // 65: jishi.plugin.v1.Plugin.SlotContent:input_type -> jishi.plugin.v1.SlotContentRequest
+	39, // 66: jishi.plugin.v1.Plugin.Health:input_type -> jishi.plugin.v1.HealthRequest
+	43, // 67: jishi.plugin.v1.HostCallback.GetProducts:input_type -> jishi.plugin.v1.GetProductsRequest
+	47, // 68: jishi.plugin.v1.HostCallback.GetOrders:input_type -> jishi.plugin.v1.GetOrdersRequest
+	50, // 69: jishi.plugin.v1.HostCallback.GetCustomers:input_type -> jishi.plugin.v1.GetCustomersRequest
+	52, // 70: jishi.plugin.v1.HostCallback.PlaceOrderHold:input_type -> jishi.plugin.v1.PlaceOrderHoldRequest
+	54, // 71: jishi.plugin.v1.HostCallback.ReleaseOrderHold:input_type -> jishi.plugin.v1.ReleaseOrderHoldRequest
+	56, // 72: jishi.plugin.v1.HostCallback.CancelOrder:input_type -> jishi.plugin.v1.CancelOrderRequest
+	58, // 73: jishi.plugin.v1.HostCallback.RefundOrder:input_type -> jishi.plugin.v1.RefundOrderRequest
+	61, // 74: jishi.plugin.v1.HostCallback.CreateOrder:input_type -> jishi.plugin.v1.CreateOrderRequest
+	63, // 75: jishi.plugin.v1.HostCallback.RecordUsage:input_type -> jishi.plugin.v1.RecordUsageRequest
+	68, // 76: jishi.plugin.v1.HostCallback.SendEmail:input_type -> jishi.plugin.v1.SendEmailRequest
+	65, // 77: jishi.plugin.v1.HostCallback.IssueStoredValue:input_type -> jishi.plugin.v1.IssueStoredValueRequest
+	13, // 78: jishi.plugin.v1.Plugin.Describe:output_type -> jishi.plugin.v1.DescribeResponse
+	15, // 79: jishi.plugin.v1.Plugin.ValidateConfig:output_type -> jishi.plugin.v1.ValidateConfigResponse
+	21, // 80: jishi.plugin.v1.Plugin.AdjustCart:output_type -> jishi.plugin.v1.AdjustCartResponse
+	26, // 81: jishi.plugin.v1.Plugin.AuthorizeTender:output_type -> jishi.plugin.v1.TenderResponse
+	26, // 82: jishi.plugin.v1.Plugin.CaptureTender:output_type -> jishi.plugin.v1.TenderResponse
+	26, // 83: jishi.plugin.v1.Plugin.VoidTender:output_type -> jishi.plugin.v1.TenderResponse
+	26, // 84: jishi.plugin.v1.Plugin.RefundTender:output_type -> jishi.plugin.v1.TenderResponse
+	29, // 85: jishi.plugin.v1.Plugin.HandleEvent:output_type -> jishi.plugin.v1.HandleEventResponse
+	31, // 86: jishi.plugin.v1.Plugin.RunJob:output_type -> jishi.plugin.v1.RunJobResponse
+	35, // 87: jishi.plugin.v1.Plugin.HandleHTTP:output_type -> jishi.plugin.v1.HandleHTTPResponse
+	38, // 88: jishi.plugin.v1.Plugin.SlotContent:output_type -> jishi.plugin.v1.SlotContentResponse
+	40, // 89: jishi.plugin.v1.Plugin.Health:output_type -> jishi.plugin.v1.HealthResponse
+	44, // 90: jishi.plugin.v1.HostCallback.GetProducts:output_type -> jishi.plugin.v1.GetProductsResponse
+	48, // 91: jishi.plugin.v1.HostCallback.GetOrders:output_type -> jishi.plugin.v1.GetOrdersResponse
+	51, // 92: jishi.plugin.v1.HostCallback.GetCustomers:output_type -> jishi.plugin.v1.GetCustomersResponse
+	53, // 93: jishi.plugin.v1.HostCallback.PlaceOrderHold:output_type -> jishi.plugin.v1.PlaceOrderHoldResponse
+	55, // 94: jishi.plugin.v1.HostCallback.ReleaseOrderHold:output_type -> jishi.plugin.v1.ReleaseOrderHoldResponse
+	57, // 95: jishi.plugin.v1.HostCallback.CancelOrder:output_type -> jishi.plugin.v1.CancelOrderResponse
+	59, // 96: jishi.plugin.v1.HostCallback.RefundOrder:output_type -> jishi.plugin.v1.RefundOrderResponse
+	62, // 97: jishi.plugin.v1.HostCallback.CreateOrder:output_type -> jishi.plugin.v1.CreateOrderResponse
+	64, // 98: jishi.plugin.v1.HostCallback.RecordUsage:output_type -> jishi.plugin.v1.RecordUsageResponse
+	69, // 99: jishi.plugin.v1.HostCallback.SendEmail:output_type -> jishi.plugin.v1.SendEmailResponse
+	67, // 100: jishi.plugin.v1.HostCallback.IssueStoredValue:output_type -> jishi.plugin.v1.IssueStoredValueResponse
+	78, // [78:101] is the sub-list for method output_type
+	55, // [55:78] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_jishi_plugin_v1_plugin_proto_init() }
@@ -5629,7 +5871,7 @@ func file_jishi_plugin_v1_plugin_proto_init() {
 		(*JobSpec_Cron)(nil),
 	}
 	file_jishi_plugin_v1_plugin_proto_msgTypes[32].OneofWrappers = []any{}
-	file_jishi_plugin_v1_plugin_proto_msgTypes[60].OneofWrappers = []any{
+	file_jishi_plugin_v1_plugin_proto_msgTypes[63].OneofWrappers = []any{
 		(*SendEmailRequest_CustomerId)(nil),
 		(*SendEmailRequest_ShopStaff)(nil),
 	}
@@ -5639,7 +5881,7 @@ func file_jishi_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_jishi_plugin_v1_plugin_proto_rawDesc), len(file_jishi_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   66,
+			NumMessages:   69,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

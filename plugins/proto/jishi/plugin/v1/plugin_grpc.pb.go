@@ -608,6 +608,7 @@ const (
 	HostCallback_CreateOrder_FullMethodName      = "/jishi.plugin.v1.HostCallback/CreateOrder"
 	HostCallback_RecordUsage_FullMethodName      = "/jishi.plugin.v1.HostCallback/RecordUsage"
 	HostCallback_SendEmail_FullMethodName        = "/jishi.plugin.v1.HostCallback/SendEmail"
+	HostCallback_IssueStoredValue_FullMethodName = "/jishi.plugin.v1.HostCallback/IssueStoredValue"
 )
 
 // HostCallbackClient is the client API for HostCallback service.
@@ -642,6 +643,10 @@ type HostCallbackClient interface {
 	// SendEmail sends a plain-text e-mail to a customer or the shop's staff.
 	// Scope email:send.
 	SendEmail(ctx context.Context, in *SendEmailRequest, opts ...grpc.CallOption) (*SendEmailResponse, error)
+	// IssueStoredValue issues stored-value cards (充值卡) in the plugin's
+	// name, which shoppers redeem into their 惠农通 balance. Scope
+	// stored_value:issue. The codes are in this answer only.
+	IssueStoredValue(ctx context.Context, in *IssueStoredValueRequest, opts ...grpc.CallOption) (*IssueStoredValueResponse, error)
 }
 
 type hostCallbackClient struct {
@@ -752,6 +757,16 @@ func (c *hostCallbackClient) SendEmail(ctx context.Context, in *SendEmailRequest
 	return out, nil
 }
 
+func (c *hostCallbackClient) IssueStoredValue(ctx context.Context, in *IssueStoredValueRequest, opts ...grpc.CallOption) (*IssueStoredValueResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(IssueStoredValueResponse)
+	err := c.cc.Invoke(ctx, HostCallback_IssueStoredValue_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostCallbackServer is the server API for HostCallback service.
 // All implementations must embed UnimplementedHostCallbackServer
 // for forward compatibility.
@@ -784,6 +799,10 @@ type HostCallbackServer interface {
 	// SendEmail sends a plain-text e-mail to a customer or the shop's staff.
 	// Scope email:send.
 	SendEmail(context.Context, *SendEmailRequest) (*SendEmailResponse, error)
+	// IssueStoredValue issues stored-value cards (充值卡) in the plugin's
+	// name, which shoppers redeem into their 惠农通 balance. Scope
+	// stored_value:issue. The codes are in this answer only.
+	IssueStoredValue(context.Context, *IssueStoredValueRequest) (*IssueStoredValueResponse, error)
 	mustEmbedUnimplementedHostCallbackServer()
 }
 
@@ -823,6 +842,9 @@ func (UnimplementedHostCallbackServer) RecordUsage(context.Context, *RecordUsage
 }
 func (UnimplementedHostCallbackServer) SendEmail(context.Context, *SendEmailRequest) (*SendEmailResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SendEmail not implemented")
+}
+func (UnimplementedHostCallbackServer) IssueStoredValue(context.Context, *IssueStoredValueRequest) (*IssueStoredValueResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method IssueStoredValue not implemented")
 }
 func (UnimplementedHostCallbackServer) mustEmbedUnimplementedHostCallbackServer() {}
 func (UnimplementedHostCallbackServer) testEmbeddedByValue()                      {}
@@ -1025,6 +1047,24 @@ func _HostCallback_SendEmail_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _HostCallback_IssueStoredValue_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IssueStoredValueRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostCallbackServer).IssueStoredValue(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostCallback_IssueStoredValue_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostCallbackServer).IssueStoredValue(ctx, req.(*IssueStoredValueRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // HostCallback_ServiceDesc is the grpc.ServiceDesc for HostCallback service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1071,6 +1111,10 @@ var HostCallback_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SendEmail",
 			Handler:    _HostCallback_SendEmail_Handler,
+		},
+		{
+			MethodName: "IssueStoredValue",
+			Handler:    _HostCallback_IssueStoredValue_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
