@@ -28,6 +28,7 @@ import (
 	"github.com/jishi-dev/jishi/core/order"
 	"github.com/jishi-dev/jishi/core/payment"
 	"github.com/jishi-dev/jishi/core/promo"
+	"github.com/jishi-dev/jishi/core/report"
 	"github.com/jishi-dev/jishi/core/search"
 	"github.com/jishi-dev/jishi/core/stripepay"
 	"github.com/jishi-dev/jishi/tenants"
@@ -110,6 +111,7 @@ type App struct {
 	Promo       *promo.Service
 	Orders      *order.Service
 	Billing     *billing.Service
+	Reports     *report.Service
 	Payments    *payment.Service
 	Fulfil      *fulfil.Service
 	Cart        *cart.Service
@@ -179,6 +181,7 @@ func NewWithDB(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	a.Inventory = inventory.New(inventory.Deps{DB: d, Authz: a.Authz, Merchants: a.Merchants})
 	a.Promo = promo.New(promo.Deps{DB: d, Authz: a.Authz, Merchants: a.Merchants})
 	a.Billing = billing.New(billing.Deps{DB: d, Authz: a.Authz})
+	a.Reports = report.New(report.Deps{DB: d, Authz: a.Authz})
 	a.Payments = payment.New(payment.Deps{DB: d, Authz: a.Authz, Billing: a.Billing})
 	a.Fulfil = fulfil.New(fulfil.Deps{DB: d, Authz: a.Authz, Merchants: a.Merchants, Identity: a.Identity, Inventory: a.Inventory})
 	a.Cart = cart.New(cart.Deps{DB: d, Inventory: a.Inventory, Pricer: cartPrices{a.Promo}, Secure: cfg.Secure})

@@ -64,6 +64,8 @@ var publicAllowlist = []string{
 	// tenant: the cart pages (anonymous visitors' too; changes need the CSRF token)
 	"tenant GET /cart", "tenant POST /cart/lines", "tenant POST /cart/lines/{id}", "tenant POST /cart/lines/{id}/remove",
 	"tenant POST /cart/empty", "tenant POST /cart/region",
+	// tenant: Stripe's webhook, verified by its signature over the body
+	"tenant POST /webhooks/stripe",
 	// tenant: plugins' storefront routes; the host checks each route's own
 	// permission (core/pluginweb) and unsafe methods need the CSRF token
 	"tenant GET /p/{plugin}/{rest...}", "tenant POST /p/{plugin}/{rest...}", "tenant PUT /p/{plugin}/{rest...}",
