@@ -154,6 +154,13 @@ func (s *Service) registerJobs() {
 		}
 		return s.payout(ctx, j.Args)
 	})
+	jobs.Handle(s.Jobs, func(ctx context.Context, j jobs.Job[CollectArgs]) error {
+		ctx, err := s.tenantCtx(ctx, j.Args.TenantID)
+		if err != nil {
+			return err
+		}
+		return s.collect(ctx, j.Args)
+	})
 	jobs.Handle(s.Jobs, func(ctx context.Context, j jobs.Job[LateRefundArgs]) error {
 		ctx, err := s.tenantCtx(ctx, j.Args.TenantID)
 		if err != nil {
