@@ -28,6 +28,7 @@ var suite = []struct{ pkg, pattern, benchtime string }{
 	{"./core/pluginhost/", "BenchmarkAdjustCartHook", "20000x"},
 	{"./core/pluginhost/", "BenchmarkPluginStart", "1x"},
 	{"./core/server/", "BenchmarkCheckoutGroupBuy", "2000x"},
+	{"./core/server/", "BenchmarkStripeWebhook", "10000x"},
 }
 
 func main() {

@@ -29,11 +29,11 @@ const (
 // Limits of stored-value cards.
 const (
 	MaxCardFen   int64 = 500_000 // one card: 5,000 yuan at most
-	MaxCardBatch       = 1000
+	MaxCardBatch int   = 1000
 	// Redeem attempts: a shopper who enters this many wrong codes within
 	// the window must wait for it to pass.
-	MaxBadRedeems   = 10
-	BadRedeemWindow = time.Hour
+	MaxBadRedeems   int           = 10
+	BadRedeemWindow time.Duration = time.Hour
 )
 
 // How a batch of cards was paid for (the debit of stored_value_issued).

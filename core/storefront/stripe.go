@@ -33,16 +33,6 @@ type stripePay struct {
 	LastError           string
 }
 
-// stripeOffered reports whether the tenant takes Stripe payments.
-func (s *site) stripeOffered(ctx context.Context) bool {
-	ok := false
-	_ = s.a.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
-		ok = s.a.Stripe.Offered(ctx, tx)
-		return nil
-	})
-	return ok
-}
-
 // stripeMethods reports whether the tenant takes Stripe payments and
 // names its methods ("银行卡、支付宝、微信支付").
 func (s *site) stripeMethods(ctx context.Context) (bool, string) {
