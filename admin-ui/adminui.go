@@ -74,6 +74,7 @@ func Register(rt *httpx.Router, a *app.App) {
 	u.registerStock(rt)
 	u.registerPickup(rt)
 	u.registerPlugins(rt)
+	u.registerInvoices(rt)
 	u.registerReports(rt)
 	u.registerPayments(rt)
 }

@@ -29,6 +29,7 @@ var suite = []struct{ pkg, pattern, benchtime string }{
 	{"./core/pluginhost/", "BenchmarkPluginStart", "1x"},
 	{"./core/server/", "BenchmarkCheckoutGroupBuy", "2000x"},
 	{"./core/server/", "BenchmarkStripeWebhook", "10000x"},
+	{"./core/invoicing/", "BenchmarkMonthEndInvoicing", "1x"},
 }
 
 func main() {

@@ -23,6 +23,7 @@ import (
 	"github.com/jishi-dev/jishi/core/fulfil"
 	"github.com/jishi-dev/jishi/core/identity"
 	"github.com/jishi-dev/jishi/core/inventory"
+	"github.com/jishi-dev/jishi/core/invoicing"
 	"github.com/jishi-dev/jishi/core/jobs"
 	"github.com/jishi-dev/jishi/core/merchant"
 	"github.com/jishi-dev/jishi/core/order"
@@ -121,6 +122,7 @@ type App struct {
 	Imports     *catalog.Importer // CSV imports into a shop's catalog
 	Plugins     *Plugins          // the plugin platform: StartPlugins/StopPlugins in serve
 	Stripe      *stripepay.Service
+	Invoicing   *invoicing.Service // platform billing: plans, usage, credits, monthly invoices
 	Registry    *prometheus.Registry
 }
 
@@ -199,6 +201,7 @@ func NewWithDB(ctx context.Context, cfg Config, d *db.DB) (*App, error) {
 	a.Inventory.OnStockChange(a.Search.SetInStock)
 	a.Merchants.OnShopChange(a.Search.IndexShop)
 	a.registerProvisioning()
+	a.wireInvoicing(ctx)
 	return a, nil
 }
 

@@ -471,10 +471,10 @@ func (s *Service) postEntries(ctx context.Context, tx bun.IDB, es []Entry) ([]st
 	return ids, nil
 }
 
-// postNonZero posts e without its zero lines, merging lines of the same
-// account; when fewer than two lines remain (nothing moved) it posts
-// nothing.
-func (s *Service) postNonZero(ctx context.Context, tx bun.IDB, e Entry) error {
+// PostNonZero posts e in tx without its zero lines, merging lines of the
+// same account; when fewer than two lines remain (nothing moved) it posts
+// nothing. Errors as Post.
+func (s *Service) PostNonZero(ctx context.Context, tx bun.IDB, e Entry) error {
 	return s.postAll(ctx, tx, []Entry{e}, true)
 }
 

@@ -421,7 +421,7 @@ func (s *Service) Refund(ctx context.Context, tx bun.IDB, m RefundMoney) (*Refun
 		res.PromoReversedFen += pr - o.ShippingPromoReversed
 	}
 	res.ShopFen = res.TenderFen + res.PromoReversedFen - res.CommissionReversedFen
-	err := s.postNonZero(ctx, tx, Entry{
+	err := s.PostNonZero(ctx, tx, Entry{
 		Kind: KindOrderRefunded, Reference: orDefault(m.Reference, o.OrderNumber), OrderRef: m.OrderID, ActorID: m.ActorID,
 		Lines: []Line{
 			{Account{o.TenderKind, o.TenderOwner}, -res.TenderFen},

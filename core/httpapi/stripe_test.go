@@ -17,6 +17,7 @@ import (
 	"github.com/jishi-dev/jishi/core/billing/billingtest"
 	"github.com/jishi-dev/jishi/core/db"
 	"github.com/jishi-dev/jishi/core/db/dbtest"
+	"github.com/jishi-dev/jishi/core/invoicing"
 	"github.com/jishi-dev/jishi/core/order"
 	"github.com/jishi-dev/jishi/core/payment"
 	"github.com/jishi-dev/jishi/core/server"
@@ -692,6 +693,85 @@ func TestHTTPStoredValueCards(t *testing.T) {
 		buyer.want(http.StatusForbidden, "GET", "/api/v1/admin/stored-value", nil, nil)
 		if n := m.balance(billing.StoredValue("")); n != -5000 {
 			t.Fatalf("stored_value liability %d, want -5000", n)
+		}
+		billingtest.AssertBalanced(t, d)
+	})
+}
+
+// TestHTTPStripeInvoices: a month's invoice of a shop with a Stripe
+// account, after its payable settled what it could, is billed through
+// Stripe Billing (a job creates the Stripe invoice); Stripe's invoice.paid
+// marks it paid (twice: once), and the ledger balances.
+func TestHTTPStripeInvoices(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		m := newStripeMarket(t, d, 2)
+		if err := m.a.StartJobs(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = m.a.StopJobs(context.Background()) })
+		s0, s1 := m.shops[0], m.shops[1]
+		s0.owner.want(http.StatusOK, "POST", "/api/v1/merchant/shops/"+s0.shop.ID+"/stripe/onboarding", nil, nil)
+		loc := m.tenant.Location()
+		period := invoicing.PeriodOf(time.Now(), loc)
+		var pro invoicing.Plan
+		m.admin.want(http.StatusCreated, "POST", "/api/v1/admin/billing/plans", map[string]any{"code": "pro", "name": "专业版",
+			"owner_kind": "shop", "interval": "monthly", "fee_fen": 9900, "revenue_source": "plan"}, &pro)
+		for _, c := range []*checkoutShop{s0, s1} {
+			m.admin.want(http.StatusCreated, "POST", "/api/v1/admin/billing/assignments",
+				map[string]any{"owner_id": c.shop.ID, "plan_id": pro.ID, "starts_on": period.FirstDay()}, nil)
+		}
+		_, end := period.Bounds(loc)
+		m.a.Invoicing.SetClock(func() time.Time { return end.Add(time.Hour) })
+		defer m.a.Invoicing.SetClock(time.Now)
+		var res invoicing.RunResult
+		m.admin.want(http.StatusOK, "POST", "/api/v1/admin/invoices/generate", map[string]any{"period": period.String(), "issue": true}, &res)
+		if res.Issued != 2 || res.Collected != 1 {
+			t.Fatalf("generate %+v: want 2 issued, 1 handed to Stripe", res)
+		}
+		var list struct {
+			Invoices []*invoicing.Invoice `json:"invoices"`
+		}
+		m.admin.want(http.StatusOK, "GET", "/api/v1/admin/invoices?period="+period.String(), nil, &list)
+		var inv0, inv1 *invoicing.Invoice
+		for _, inv := range list.Invoices {
+			switch inv.OwnerID {
+			case s0.shop.ID:
+				inv0 = inv
+			case s1.shop.ID:
+				inv1 = inv
+			}
+		}
+		if inv0 == nil || inv1 == nil || inv1.CollectorRef != "" {
+			t.Fatalf("invoices %+v %+v", inv0, inv1)
+		}
+		// The job creates the Stripe invoice and remembers it.
+		var stripeID string
+		m.waitFor("the Stripe invoice", func(ctx context.Context, tx bun.IDB) (bool, error) {
+			var ref string
+			err := tx.NewSelect().Table("invoices").Column("collector_ref").Where("tenant_id = ? AND id = ?", m.tenant.ID, inv0.ID).Scan(ctx, &ref)
+			stripeID = strings.TrimPrefix(ref, "stripe:")
+			return strings.HasPrefix(ref, "stripe:in_"), err
+		})
+		paid := map[string]any{"id": stripeID, "object": "invoice", "status": "paid", "amount_paid": inv0.DueFen,
+			"metadata": map[string]string{"tenant_id": m.tenant.ID, "invoice_id": inv0.ID}}
+		if r := m.processed(m.event("invoice.paid", paid)); r != "applied" {
+			t.Fatalf("invoice.paid: %s", r)
+		}
+		if r := m.processed(m.event("invoice.paid", paid)); !strings.HasPrefix(r, "ignored") && r != "applied" {
+			t.Fatalf("invoice.paid again: %s", r)
+		}
+		var got invoicing.Invoice
+		m.admin.want(http.StatusOK, "GET", "/api/v1/admin/invoices/"+inv0.ID, nil, &got)
+		if got.Status != "paid" || got.PaidFen != inv0.DueFen || got.PaidMethod != "stripe" {
+			t.Fatalf("invoice after invoice.paid %+v", got)
+		}
+		if n := m.balance(billing.TenderClearing("stripe")); n != inv0.DueFen {
+			t.Fatalf("stripe clearing %d, want %d", n, inv0.DueFen)
+		}
+		// Another tenant's invoice id in the metadata: nothing happens.
+		other := map[string]any{"id": "in_other", "object": "invoice", "metadata": map[string]string{"tenant_id": m.tenant.ID, "invoice_id": tenants.NewID()}}
+		if r := m.processed(m.event("invoice.paid", other)); !strings.HasPrefix(r, "ignored") {
+			t.Fatalf("unknown invoice: %s", r)
 		}
 		billingtest.AssertBalanced(t, d)
 	})

@@ -103,4 +103,3 @@ func TestNoStripeOffered(t *testing.T) {
 		}
 	})
 }
-
