@@ -11,6 +11,7 @@ import (
 	"github.com/jishi-dev/jishi/core/db"
 	"github.com/jishi-dev/jishi/core/fulfil"
 	"github.com/jishi-dev/jishi/core/identity"
+	"github.com/jishi-dev/jishi/core/invoicing"
 	"github.com/jishi-dev/jishi/core/promo"
 	"github.com/jishi-dev/jishi/tenants"
 	"github.com/uptrace/bun"
@@ -43,14 +44,19 @@ func loadShopping(ctx context.Context, a *app.App, t *tenants.Tenant, ts tenantS
 		return err
 	}
 	admin := principal(t, users[ts.user("tenant_admin").Email])
+	var points []string
 	for i, d := range ts.Districts {
-		_, err := a.Fulfil.CreatePickupPoint(ctx, admin, fulfil.PickupPointInput{
+		pt, err := a.Fulfil.CreatePickupPoint(ctx, admin, fulfil.PickupPointInput{
 			Name: d.Name + "社区服务中心", Address: fmt.Sprintf("%s%s 供销社区店 %d 号", ts.City.Name, d.Name, i+1),
 			RegionID: regions[d.Code], Hours: "08:00–21:00", Phone: fmt.Sprintf("0731-8866%04d", i+1),
 		})
 		if err != nil {
 			return fmt.Errorf("pickup point in %s: %w", d.Code, err)
 		}
+		points = append(points, pt.ID)
+	}
+	if err := loadBilling(ctx, a, t, admin, points, products); err != nil {
+		return err
 	}
 
 	now := time.Now().In(t.Location())
@@ -161,6 +167,42 @@ func loadShopping(ctx context.Context, a *app.App, t *tenants.Tenant, ts tenantS
 				if _, err := a.Promo.CreatePriceList(ctx, admin, sh.ID, promo.PriceListInput{GroupID: wholesale.ID, Name: "批发阶梯价", Entries: tiers}); err != nil {
 					return fmt.Errorf("tier prices of %s: %w", ss.Slug, err)
 				}
+			}
+		}
+	}
+	return nil
+}
+
+// loadBilling puts the pickup points on the franchise plan (the seed's
+// 12,800 yuan a year, invoiced in the month the plan year starts: this
+// one) and gives every shop with products the onboarding gift pack.
+func loadBilling(ctx context.Context, a *app.App, t *tenants.Tenant, admin *identity.Principal, points []string, products []seededProduct) error {
+	plans, err := a.Invoicing.Plans(ctx, admin)
+	if err != nil {
+		return fmt.Errorf("plans: %w", err)
+	}
+	franchise := ""
+	for _, p := range plans {
+		if p.Code == invoicing.PlanFranchise {
+			franchise = p.ID
+		}
+	}
+	start := invoicing.PeriodOf(time.Now(), t.Location()).FirstDay()
+	for _, id := range points {
+		if _, err := a.Invoicing.Assign(ctx, admin, invoicing.AssignInput{OwnerID: id, PlanID: franchise, StartsOn: start}); err != nil {
+			return fmt.Errorf("franchise plan of pickup point %s: %w", id, err)
+		}
+	}
+	flagship, err := a.Merchants.FlagshipShop(ctx)
+	if err != nil {
+		return err
+	}
+	granted := map[string]bool{flagship.ID: true}
+	for _, sp := range products {
+		if id := sp.Product.ShopID; !granted[id] {
+			granted[id] = true
+			if _, err := a.Invoicing.GrantOnboardingPack(ctx, admin, id); err != nil {
+				return fmt.Errorf("gift pack of shop %s: %w", id, err)
 			}
 		}
 	}
