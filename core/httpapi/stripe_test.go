@@ -776,3 +776,71 @@ func TestHTTPStripeInvoices(t *testing.T) {
 		billingtest.AssertBalanced(t, d)
 	})
 }
+
+// TestHTTPStripeFailuresAndLatePayment: a declined attempt is recorded
+// for the shopper (the intent stays payable); a payment arriving after
+// the shopper cancelled is not booked but given back; a refund made at
+// Stripe outside the marketplace is flagged for the tenant.
+func TestHTTPStripeFailuresAndLatePayment(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		m := newStripeMarket(t, d, 1)
+		c := m.shops[0]
+		buyer := m.user("late-buyer", "", "")
+		body := m.pickupAll([]map[string]any{{"sku_id": c.sku, "qty": 2}}, nil)
+		body["provider"] = "stripe"
+		var q quoteOut
+		buyer.want(http.StatusOK, "POST", "/api/v1/checkout/quote", body, &q)
+		body["expected_total_fen"] = q.TotalFen
+		code, b, _ := buyer.place("late-1", body)
+		var placed placedOut
+		if code != http.StatusCreated || json.Unmarshal(b, &placed) != nil {
+			t.Fatalf("place: %d %s", code, b)
+		}
+		group := placed.Group.ID
+		it := m.intentOfGroup(group)
+		failed := intentObject(it, m.tenant.ID, it.AmountFen, "")
+		failed["status"] = "requires_payment_method"
+		failed["last_payment_error"] = map[string]any{"type": "card_error", "code": "card_declined", "message": "Your card was declined."}
+		if r := processNow(t, m, m.event("payment_intent.payment_failed", failed)); r != "recorded: attempt failed" {
+			t.Fatalf("payment_failed: %s", r)
+		}
+		var co stripepay.Checkout
+		buyer.want(http.StatusOK, "GET", "/api/v1/me/checkouts/"+group+"/stripe", nil, &co)
+		if co.Status != "pending" || co.LastError != "Your card was declined." || co.ClientSecret == "" {
+			t.Fatalf("after a declined attempt %+v", co)
+		}
+		// The shopper gives up; the money arrives anyway.
+		buyer.want(http.StatusOK, "POST", "/api/v1/me/orders/"+placed.Group.Orders[0].ID+"/cancel", map[string]string{"reason": "不要了"}, nil)
+		if r := processNow(t, m, m.event("payment_intent.succeeded", intentObject(it, m.tenant.ID, it.AmountFen, "ch_late"))); r != "applied: paid after cancellation, refunding" {
+			t.Fatalf("late payment: %s", r)
+		}
+		err := m.a.DB.RunInReadTx(m.ctx, func(ctx context.Context, tx bun.IDB) error {
+			pm, err := m.a.Payments.ForGroup(ctx, tx, group)
+			if err != nil {
+				return err
+			}
+			if pm.Status != payment.StatusFailed {
+				t.Errorf("payment of a cancelled checkout is %s", pm.Status)
+			}
+			var jobs int64
+			jobs, err = tx.NewSelect().Table("river_job").Where("kind = ?", "stripe.late_refund").
+				Where("CAST(args AS text) LIKE ?", "%"+it.ID+"%").Count(ctx)
+			if jobs != 1 {
+				t.Errorf("late refund jobs %d, want 1", jobs)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := m.balance(billing.TenderClearing("stripe")); n != 0 {
+			t.Fatalf("a cancelled checkout's payment was booked: %d", n)
+		}
+		// A refund made in Stripe's dashboard is reported.
+		if r := processNow(t, m, m.event("charge.refunded", map[string]any{"id": "ch_late", "object": "charge", "payment_intent": it.ID,
+			"amount": it.AmountFen, "amount_refunded": 500, "metadata": map[string]string{}})); !strings.HasPrefix(r, "attention: ") {
+			t.Fatalf("charge.refunded outside the marketplace: %s", r)
+		}
+		billingtest.AssertBalanced(t, d)
+	})
+}

@@ -123,6 +123,9 @@ func (s *Service) Onboard(ctx context.Context, shopID, email, returnURL, refresh
 		ReturnURL:  stripe.String(returnURL),
 		Type:       stripe.String("account_onboarding"),
 	}
+	// A link is single-use and short-lived: a retry within the same minute
+	// answers the same link, a later visit gets a new one.
+	lp.SetIdempotencyKey(idem(ctx, "link", shopID, s.now().UTC().Truncate(time.Minute).Format(time.RFC3339)))
 	link, err := c.AccountLinks.New(lp)
 	if err != nil {
 		return "", stripeErr("create account link", err)
