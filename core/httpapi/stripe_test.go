@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -369,6 +370,12 @@ func TestHTTPStripeCheckoutConnect(t *testing.T) {
 		if ok != 1 {
 			t.Fatalf("concurrent refunds: %v %s %s, want exactly one success", codes, bodies[0], bodies[1])
 		}
+		// The refund reaches Stripe after its transaction committed.
+		m.waitFor("the refund sent to Stripe", func(ctx context.Context, tx bun.IDB) (bool, error) {
+			var rs []*stripepay.Refund
+			err := tx.NewSelect().Model(&rs).Where("tenant_id = ?", m.tenant.ID).Where("intent_id = ?", it.ID).Scan(ctx)
+			return len(rs) == 1 && strings.HasPrefix(rs[0].RefundID, "re_") && rs[0].AmountFen == 2000, err
+		})
 		m.waitFor("the reversal", func(ctx context.Context, tx bun.IDB) (bool, error) {
 			ts, err := m.a.Stripe.TransfersOf(ctx, tx, s0.shop.ID, 10)
 			return len(ts) == 1 && ts[0].ReversedFen == share0, err
@@ -376,6 +383,34 @@ func TestHTTPStripeCheckoutConnect(t *testing.T) {
 		if n := m.balance(billing.ShopPayable(s0.shop.ID)); n != 0 {
 			t.Fatalf("shop 0 payable after the reversal: %d", n)
 		}
+		// A refund whose transaction rolls back never reaches Stripe.
+		boom := errors.New("boom")
+		err := m.a.DB.RunInTx(m.ctx, func(ctx context.Context, tx bun.IDB) error {
+			pm, err := m.a.Payments.ForGroup(ctx, tx, group)
+			if err != nil {
+				return err
+			}
+			for _, pt := range pm.Parts {
+				if pt.ShopID == s2.shop.ID {
+					if _, err := m.a.Payments.Refund(ctx, tx, pm.ID, pt.OrderRef, 100, "rolled-back-refund"); err != nil {
+						return err
+					}
+				}
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("rolled-back refund: %v", err)
+		}
+		m.waitFor("no trace of the rolled-back refund", func(ctx context.Context, tx bun.IDB) (bool, error) {
+			rows, err := tx.NewSelect().Model((*stripepay.Refund)(nil)).Where("tenant_id = ?", m.tenant.ID).Where("ref = ?", "rolled-back-refund").Count(ctx)
+			if err != nil {
+				return false, err
+			}
+			jobs, err := tx.NewSelect().Table("river_job").Where("kind = ?", "stripe.refund").
+				Where("CAST(args AS text) LIKE ?", "%rolled-back-refund%").Count(ctx)
+			return rows == 0 && jobs == 0, err
+		})
 		// Nothing more can be refunded on that order.
 		s0.owner.want(http.StatusConflict, "POST", base+"/refunds", map[string]any{"lines": []map[string]any{{"line_id": line, "qty": 1}}, "reason": "又坏了"}, nil)
 		// Stripe confirms the refund; a transfer.reversed of what we already

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jishi-dev/jishi/core"
 	"github.com/jishi-dev/jishi/core/db"
+	"github.com/jishi-dev/jishi/core/jobs"
 	"github.com/jishi-dev/jishi/core/payment"
 	"github.com/stripe/stripe-go/v76"
 	"github.com/uptrace/bun"
@@ -136,8 +137,11 @@ func (s *Service) createIntent(ctx context.Context, tx bun.IDB, keys Keys, kind 
 	return it, pi.ClientSecret, nil
 }
 
-// Refund implements payment.Provider: a Stripe refund of amountFen of the
-// payment's intent (idempotency key from ref). Reversing the shop's
+// Refund implements payment.Provider: it records the refund of amountFen
+// of the payment's intent in tx and queues the call to Stripe, which a job
+// makes once tx commits (idempotency key from ref). The money thus leaves
+// only for a refund the marketplace has booked: a refund whose
+// transaction rolls back never reaches Stripe. Reversing the shop's
 // transfer is ReverseShare's, once the ledger knows the shop's share.
 func (pr *Provider) Refund(ctx context.Context, tx bun.IDB, p *payment.Payment, orderID string, amountFen int64, ref string) error {
 	s := pr.s
@@ -148,30 +152,64 @@ func (pr *Provider) Refund(ctx context.Context, tx bun.IDB, p *payment.Payment, 
 	if it.Status != IntentSucceeded {
 		return core.Errorf(core.Conflict, "payment.error.state")
 	}
-	keys, err := s.KeysFor(ctx, tx)
+	now := s.now().UTC()
+	row := &Refund{TenantID: db.TenantID(ctx), Ref: ref, IntentID: it.ID, OrderID: orderID, AmountFen: amountFen,
+		Status: RefundQueued, CreatedAt: now, UpdatedAt: now}
+	if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
+		return fmt.Errorf("record refund: %w", err)
+	}
+	_, err = s.Jobs.Enqueue(ctx, tx, RefundArgs{TenantID: row.TenantID, Ref: ref}, &jobs.Opts{MaxAttempts: 10})
+	return err
+}
+
+// RefundQueued is the status of a refund not yet sent to Stripe; after,
+// it is Stripe's (succeeded, pending, failed, …).
+const RefundQueued = "queued"
+
+// RefundArgs is the job sending a booked refund to Stripe.
+type RefundArgs struct {
+	TenantID string `json:"tenant_id"`
+	Ref      string `json:"ref"`
+}
+
+// Kind implements jobs.Args.
+func (RefundArgs) Kind() string { return "stripe.refund" }
+
+// refund sends booked refund a.Ref to Stripe, once.
+func (s *Service) refund(ctx context.Context, a RefundArgs) error {
+	var keys Keys
+	row := new(Refund)
+	err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
+		var err error
+		if keys, err = s.KeysFor(ctx, tx); err != nil {
+			return err
+		}
+		return tx.NewSelect().Model(row).Where("str.tenant_id = ?", db.TenantID(ctx)).Where("str.ref = ?", a.Ref).Scan(ctx)
+	})
 	if err != nil {
-		return err
+		return db.NotFound(err, errNotFound)
+	}
+	if row.RefundID != "" {
+		return nil
 	}
 	if keys.Secret == "" {
 		return errNotConfigured
 	}
 	params := &stripe.RefundParams{
-		PaymentIntent: stripe.String(it.ID),
-		Amount:        stripe.Int64(amountFen),
-		Metadata:      metadata(ctx, "payment_id", p.ID, "order_id", orderID, "refund_ref", ref),
+		PaymentIntent: stripe.String(row.IntentID),
+		Amount:        stripe.Int64(row.AmountFen),
+		Metadata:      metadata(ctx, "order_id", row.OrderID, "refund_ref", row.Ref),
 	}
-	params.SetIdempotencyKey(idem(ctx, "re", ref))
+	params.SetIdempotencyKey(idem(ctx, "re", row.Ref))
 	re, err := s.client(keys.Secret).Refunds.New(params)
 	if err != nil {
 		return stripeErr("refund", err)
 	}
-	now := s.now().UTC()
-	row := &Refund{TenantID: db.TenantID(ctx), Ref: ref, IntentID: it.ID, OrderID: orderID, RefundID: re.ID,
-		AmountFen: amountFen, Status: string(re.Status), CreatedAt: now, UpdatedAt: now}
-	if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
-		return fmt.Errorf("record refund: %w", err)
-	}
-	return nil
+	return s.DB.RunInTx(ctx, func(ctx context.Context, tx bun.IDB) error {
+		_, err := tx.NewUpdate().Model(row).Set("refund_id = ?", re.ID).Set("status = ?", string(re.Status)).
+			Set("updated_at = ?", s.now().UTC()).WherePK().Exec(ctx)
+		return err
+	})
 }
 
 // Refund is a refund we asked Stripe for.

@@ -154,6 +154,13 @@ func (s *Service) registerJobs() {
 		}
 		return s.payout(ctx, j.Args)
 	})
+	jobs.Handle(s.Jobs, func(ctx context.Context, j jobs.Job[RefundArgs]) error {
+		ctx, err := s.tenantCtx(ctx, j.Args.TenantID)
+		if err != nil {
+			return err
+		}
+		return s.refund(ctx, j.Args)
+	})
 	jobs.Handle(s.Jobs, func(ctx context.Context, j jobs.Job[CollectArgs]) error {
 		ctx, err := s.tenantCtx(ctx, j.Args.TenantID)
 		if err != nil {
@@ -424,7 +431,7 @@ func (s *Service) applyChargeRefunded(ctx context.Context, tx bun.IDB, ch *strip
 		return "", err
 	}
 	if _, err := tx.NewUpdate().Model((*Refund)(nil)).Set("status = 'succeeded'").Set("updated_at = ?", s.now().UTC()).
-		Where("str.tenant_id = ?", db.TenantID(ctx)).Where("str.intent_id = ?", piID).Exec(ctx); err != nil {
+		Where("str.tenant_id = ?", db.TenantID(ctx)).Where("str.intent_id = ?", piID).Where("str.refund_id <> ''").Exec(ctx); err != nil {
 		return "", err
 	}
 	if ch.AmountRefunded > ours {
