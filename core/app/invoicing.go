@@ -39,3 +39,8 @@ func (c stripeCollector) Collect(ctx context.Context, tx bun.IDB, inv *invoicing
 	return c.s.Collect(ctx, tx, stripepay.InvoiceToCollect{ID: inv.ID, Number: inv.Number, OwnerKind: inv.OwnerKind,
 		OwnerID: inv.OwnerID, OwnerName: inv.OwnerName, Currency: inv.Currency, Period: inv.Period, DueFen: inv.DueFen})
 }
+
+// Cancel voids the Stripe invoice of a voided marketplace invoice.
+func (c stripeCollector) Cancel(ctx context.Context, tx bun.IDB, inv *invoicing.Invoice) error {
+	return c.s.CancelCollection(ctx, tx, inv.ID)
+}

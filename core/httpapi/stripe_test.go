@@ -745,7 +745,9 @@ func TestHTTPStripeInvoices(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = m.a.StopJobs(context.Background()) })
 		s0, s1 := m.shops[0], m.shops[1]
-		s0.owner.want(http.StatusOK, "POST", "/api/v1/merchant/shops/"+s0.shop.ID+"/stripe/onboarding", nil, nil)
+		for _, c := range []*checkoutShop{s0, s1} {
+			c.owner.want(http.StatusOK, "POST", "/api/v1/merchant/shops/"+c.shop.ID+"/stripe/onboarding", nil, nil)
+		}
 		loc := m.tenant.Location()
 		period := invoicing.PeriodOf(time.Now(), loc)
 		var pro invoicing.Plan
@@ -760,8 +762,8 @@ func TestHTTPStripeInvoices(t *testing.T) {
 		defer m.a.Invoicing.SetClock(time.Now)
 		var res invoicing.RunResult
 		m.admin.want(http.StatusOK, "POST", "/api/v1/admin/invoices/generate", map[string]any{"period": period.String(), "issue": true}, &res)
-		if res.Issued != 2 || res.Collected != 1 {
-			t.Fatalf("generate %+v: want 2 issued, 1 handed to Stripe", res)
+		if res.Issued != 2 || res.Collected != 2 {
+			t.Fatalf("generate %+v: want 2 issued and handed to Stripe", res)
 		}
 		var list struct {
 			Invoices []*invoicing.Invoice `json:"invoices"`
@@ -776,7 +778,7 @@ func TestHTTPStripeInvoices(t *testing.T) {
 				inv1 = inv
 			}
 		}
-		if inv0 == nil || inv1 == nil || inv1.CollectorRef != "" {
+		if inv0 == nil || inv1 == nil || inv1.CollectorRef == "" {
 			t.Fatalf("invoices %+v %+v", inv0, inv1)
 		}
 		// The job creates the Stripe invoice and remembers it.
@@ -803,6 +805,18 @@ func TestHTTPStripeInvoices(t *testing.T) {
 		if n := m.balance(billing.TenderClearing("stripe")); n != inv0.DueFen {
 			t.Fatalf("stripe clearing %d, want %d", n, inv0.DueFen)
 		}
+		// Voiding shop 1's invoice voids its Stripe invoice too.
+		m.waitFor("shop 1's Stripe invoice", func(ctx context.Context, tx bun.IDB) (bool, error) {
+			var ref string
+			err := tx.NewSelect().Table("invoices").Column("collector_ref").Where("tenant_id = ? AND id = ?", m.tenant.ID, inv1.ID).Scan(ctx, &ref)
+			return strings.HasPrefix(ref, "stripe:in_"), err
+		})
+		m.admin.want(http.StatusOK, "POST", "/api/v1/admin/invoices/"+inv1.ID+"/void", map[string]string{"reason": "店铺已退出"}, nil)
+		m.waitFor("the Stripe invoice voided", func(ctx context.Context, tx bun.IDB) (bool, error) {
+			n, err := tx.NewSelect().Table("river_job").Where("kind = ?", "stripe.void_invoice").Where("state = 'completed'").
+				Where("CAST(args AS text) LIKE ?", "%"+inv1.ID+"%").Count(ctx)
+			return n == 1, err
+		})
 		// Another tenant's invoice id in the metadata: nothing happens.
 		other := map[string]any{"id": "in_other", "object": "invoice", "metadata": map[string]string{"tenant_id": m.tenant.ID, "invoice_id": tenants.NewID()}}
 		if r := m.processed(m.event("invoice.paid", other)); !strings.HasPrefix(r, "ignored") {

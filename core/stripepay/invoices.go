@@ -61,22 +61,35 @@ func (s *Service) Collect(ctx context.Context, tx bun.IDB, inv InvoiceToCollect)
 	return CollectRef, nil
 }
 
+// invoiceState answers a marketplace invoice's status and collector
+// reference.
+func invoiceState(ctx context.Context, tx bun.IDB, id string) (status, ref string, err error) {
+	err = tx.NewSelect().Table("invoices").Column("status", "collector_ref").
+		Where("tenant_id = ?", db.TenantID(ctx)).Where("id = ?", id).Scan(ctx, &status, &ref)
+	return status, ref, err
+}
+
 // collect creates (once: every call carries a key derived from the
 // invoice) the shop's Customer, the invoice item and the Stripe invoice,
-// and finalizes it so Stripe sends it.
+// and finalizes it so Stripe sends it. An invoice voided meanwhile is
+// left alone.
 func (s *Service) collect(ctx context.Context, a CollectArgs) error {
 	inv := a.Invoice
 	var keys Keys
 	var acct *Account
+	status := ""
 	err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
 		var err error
 		if keys, err = s.KeysFor(ctx, tx); err != nil {
 			return err
 		}
+		if status, _, err = invoiceState(ctx, tx, inv.ID); err != nil {
+			return err
+		}
 		acct, err = s.AccountOf(ctx, tx, inv.OwnerID)
 		return err
 	})
-	if err != nil || acct == nil || keys.Secret == "" {
+	if err != nil || acct == nil || keys.Secret == "" || status != "open" {
 		return err
 	}
 	c := s.client(keys.Secret)
@@ -128,4 +141,45 @@ func (s *Service) collect(ctx context.Context, a CollectArgs) error {
 			Where("tenant_id = ?", db.TenantID(ctx)).Where("id = ?", inv.ID).Exec(ctx)
 		return err
 	})
+}
+
+// VoidArgs is the job voiding the Stripe invoice of a voided marketplace
+// invoice.
+type VoidArgs struct {
+	TenantID  string `json:"tenant_id"`
+	InvoiceID string `json:"invoice_id"`
+}
+
+// Kind implements jobs.Args.
+func (VoidArgs) Kind() string { return "stripe.void_invoice" }
+
+// CancelCollection takes back the Stripe collection of marketplace
+// invoice invoiceID, which tx voids: a job voids the Stripe invoice once
+// tx commits (a collection still queued skips a voided invoice).
+func (s *Service) CancelCollection(ctx context.Context, tx bun.IDB, invoiceID string) error {
+	_, err := s.Jobs.Enqueue(ctx, tx, VoidArgs{TenantID: db.TenantID(ctx), InvoiceID: invoiceID}, &jobs.Opts{MaxAttempts: 8})
+	return err
+}
+
+func (s *Service) voidInvoice(ctx context.Context, a VoidArgs) error {
+	var keys Keys
+	var ref string
+	err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
+		var err error
+		if keys, err = s.KeysFor(ctx, tx); err != nil {
+			return err
+		}
+		_, ref, err = invoiceState(ctx, tx, a.InvoiceID)
+		return err
+	})
+	id, ok := strings.CutPrefix(ref, CollectRef+":")
+	if err != nil || !ok || keys.Secret == "" {
+		return err
+	}
+	params := &stripe.InvoiceVoidInvoiceParams{}
+	params.SetIdempotencyKey(idem(ctx, "void", a.InvoiceID))
+	if _, err := s.client(keys.Secret).Invoices.VoidInvoice(id, params); err != nil {
+		return stripeErr("void invoice", err)
+	}
+	return nil
 }

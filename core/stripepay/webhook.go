@@ -161,6 +161,13 @@ func (s *Service) registerJobs() {
 		}
 		return s.refund(ctx, j.Args)
 	})
+	jobs.Handle(s.Jobs, func(ctx context.Context, j jobs.Job[VoidArgs]) error {
+		ctx, err := s.tenantCtx(ctx, j.Args.TenantID)
+		if err != nil {
+			return err
+		}
+		return s.voidInvoice(ctx, j.Args)
+	})
 	jobs.Handle(s.Jobs, func(ctx context.Context, j jobs.Job[CollectArgs]) error {
 		ctx, err := s.tenantCtx(ctx, j.Args.TenantID)
 		if err != nil {
