@@ -10,6 +10,7 @@ import (
 	"github.com/jishi-dev/jishi/core"
 	"github.com/jishi-dev/jishi/core/authz"
 	"github.com/jishi-dev/jishi/core/catalog"
+	"github.com/jishi-dev/jishi/core/fulfil"
 	"github.com/jishi-dev/jishi/core/httpx"
 	"github.com/jishi-dev/jishi/core/i18n"
 	"github.com/jishi-dev/jishi/core/invoicing"
@@ -102,7 +103,8 @@ func invoiceRowOf(locale string, inv *invoicing.Invoice) *invoiceRow {
 
 // invoiceListData is an invoice list: the tenant's or a shop's.
 type invoiceListData struct {
-	Shop     *merchant.Shop // the merchant's list
+	Shop     *merchant.Shop      // the merchant's list
+	Point    *fulfil.PickupPoint // the pickup point's list
 	Period   string
 	Status   string
 	Statuses []option
@@ -640,5 +642,62 @@ func (u *ui) shopInvoicePage(w http.ResponseWriter, r *http.Request) {
 	v := u.invoiceViewOf(r, inv, "/merchant/shops/"+sh.ID+"/invoices", false)
 	page := u.shopPage(r, sh, "ui.invoice.title", &web.Form{}, v)
 	page.Title = i18n.T(i18n.FromContext(ctx), "ui.invoice.title") + " " + inv.Number
+	pages.Render(w, r, http.StatusOK, "invoice", page)
+}
+
+// operatedPoint is pickup point id of the caller's pickup console; NotFound
+// unless the caller may open it.
+func (u *ui) operatedPoint(r *http.Request, id string) (*fulfil.PickupPoint, error) {
+	pts, err := u.a.Fulfil.OperatedPoints(r.Context(), web.Principal(r))
+	if err != nil {
+		return nil, err
+	}
+	for _, pt := range pts {
+		if pt.ID == id {
+			return pt.PickupPoint, nil
+		}
+	}
+	return nil, errNotFound
+}
+
+// pointInvoiceList is a pickup point's invoices (its franchise fee) in
+// the pickup console.
+func (u *ui) pointInvoiceList(w http.ResponseWriter, r *http.Request) {
+	ctx, p, locale := r.Context(), web.Principal(r), i18n.FromContext(r.Context())
+	pt, err := u.operatedPoint(r, r.PathValue("id"))
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	base := "/pickup/points/" + pt.ID + "/invoices"
+	f, n, d := listFilter(r, base, locale)
+	list, err := u.a.Invoicing.PointInvoices(ctx, p, pt.ID, f)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	list, d.Pager = newPager(r, base, n, list)
+	for _, inv := range list {
+		d.Rows = append(d.Rows, invoiceRowOf(locale, inv))
+	}
+	d.Point = pt
+	pages.Render(w, r, http.StatusOK, "invoices_point", u.pickupPage(r, title(r, "ui.invoices.title")+" · "+pt.Name, &web.Form{}, d))
+}
+
+// pointInvoicePage is a pickup point's printable invoice.
+func (u *ui) pointInvoicePage(w http.ResponseWriter, r *http.Request) {
+	ctx, p := r.Context(), web.Principal(r)
+	pt, err := u.operatedPoint(r, r.PathValue("id"))
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	inv, err := u.a.Invoicing.ShopInvoice(ctx, p, pt.ID, r.PathValue("invoice"))
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	v := u.invoiceViewOf(r, inv, "/pickup/points/"+pt.ID+"/invoices", false)
+	page := u.pickupPage(r, i18n.T(i18n.FromContext(ctx), "ui.invoice.title")+" "+inv.Number, &web.Form{}, v)
 	pages.Render(w, r, http.StatusOK, "invoice", page)
 }

@@ -25,6 +25,8 @@ func (u *ui) registerPickup(rt *httpx.Router) {
 	h("GET", "/pickup", fulfil.PermPickupView, u.pickupHome)
 	h("GET", "/pickup/points/{id}", fulfil.PermPickupView, u.pickupPoint)
 	h("POST", "/pickup/points/{id}/handover", fulfil.PermPickupHandover, u.handover)
+	h("GET", "/pickup/points/{id}/invoices", fulfil.PermPickupView, u.pointInvoiceList)
+	h("GET", "/pickup/points/{id}/invoices/{invoice}", fulfil.PermPickupView, u.pointInvoicePage)
 }
 
 // pickupPage is a page of the pickup console.

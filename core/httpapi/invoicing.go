@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/jishi-dev/jishi/core/app"
+	"github.com/jishi-dev/jishi/core/fulfil"
 	"github.com/jishi-dev/jishi/core/httpx"
 	"github.com/jishi-dev/jishi/core/invoicing"
 	"github.com/jishi-dev/jishi/core/merchant"
@@ -198,6 +199,22 @@ func registerInvoicing(rt *httpx.Router, a *app.App) {
 		paged(w, r, "invoices", pg, list, err)
 	})
 	shop("/api/v1/merchant/shops/{id}/invoices/{invoice}", func(w http.ResponseWriter, r *http.Request) {
+		inv, err := a.Invoicing.ShopInvoice(r.Context(), principal(r), r.PathValue("id"), r.PathValue("invoice"))
+		reply(w, r, http.StatusOK, inv, err)
+	})
+	point := func(path string, h http.HandlerFunc) {
+		rt.Handle(httpx.Route{Method: "GET", Path: path, Perm: fulfil.PermPickupView, Resource: true, Handler: h})
+	}
+	point("/api/v1/pickup/points/{id}/invoices", func(w http.ResponseWriter, r *http.Request) {
+		f, pg, err := invoiceFilter(r)
+		if err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+		list, err := a.Invoicing.PointInvoices(r.Context(), principal(r), r.PathValue("id"), f)
+		paged(w, r, "invoices", pg, list, err)
+	})
+	point("/api/v1/pickup/points/{id}/invoices/{invoice}", func(w http.ResponseWriter, r *http.Request) {
 		inv, err := a.Invoicing.ShopInvoice(r.Context(), principal(r), r.PathValue("id"), r.PathValue("invoice"))
 		reply(w, r, http.StatusOK, inv, err)
 	})

@@ -1099,6 +1099,18 @@ func (s *Service) Invoices(ctx context.Context, p *identity.Principal, f Filter)
 // owner, tenant admins). NotFound for other tenants' shops and shops p
 // may not see; Forbidden when p may see the shop but not its ledger.
 func (s *Service) ShopInvoices(ctx context.Context, p *identity.Principal, shopID string, f Filter) ([]*Invoice, error) {
+	return s.ownerInvoices(ctx, p, OwnerShop, shopID, f)
+}
+
+// PointInvoices lists pickup point pointID's invoices for the pickup
+// console: p needs PermRead in the point's domain or is one of its
+// operators (fulfil.PermPickupView there). NotFound for another tenant's
+// point or a point p does not operate.
+func (s *Service) PointInvoices(ctx context.Context, p *identity.Principal, pointID string, f Filter) ([]*Invoice, error) {
+	return s.ownerInvoices(ctx, p, OwnerPickupPoint, pointID, f)
+}
+
+func (s *Service) ownerInvoices(ctx context.Context, p *identity.Principal, kind, ownerID string, f Filter) ([]*Invoice, error) {
 	if _, err := identity.TenantOf(ctx, p); err != nil {
 		return nil, err
 	}
@@ -1107,11 +1119,11 @@ func (s *Service) ShopInvoices(ctx context.Context, p *identity.Principal, shopI
 	}
 	var out []*Invoice
 	err := s.DB.RunInReadTx(ctx, func(ctx context.Context, tx bun.IDB) error {
-		o, err := s.ownerFor(ctx, tx, p, shopID)
+		o, err := s.ownerFor(ctx, tx, p, ownerID)
 		if err != nil {
 			return err
 		}
-		if o.Kind != OwnerShop {
+		if o.Kind != kind {
 			return errNotFound
 		}
 		f.OwnerID = o.ID

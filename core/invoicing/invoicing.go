@@ -339,6 +339,10 @@ func (s *Service) ownerFor(ctx context.Context, tx bun.IDB, p *identity.Principa
 	if s.Authz.Allowed(ctx, p, o.Domain, PermRead) {
 		return o, nil
 	}
+	// A pickup point's operators see its invoices (the franchise fee).
+	if o.Kind == OwnerPickupPoint && s.Authz.Allowed(ctx, p, o.Domain, fulfil.PermPickupView) {
+		return o, nil
+	}
 	if o.Kind == OwnerShop && (s.Authz.Allowed(ctx, p, o.Domain, merchant.PermViewShop) || s.Authz.Allowed(ctx, p, o.Domain, merchant.PermListShops)) {
 		return nil, errForbidden
 	}
