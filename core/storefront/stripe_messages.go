@@ -4,7 +4,7 @@ import "github.com/jishi-dev/jishi/core/i18n"
 
 func init() {
 	i18n.Add(i18n.ZH, map[string]string{
-		"sf.provider.stripe":        "在线支付（银行卡 / 支付宝 / 微信支付）",
+		"sf.provider.stripe":        "在线支付",
 		"sf.list_sep":               "、",
 		"sf.stripe.pay_title":       "完成支付",
 		"sf.stripe.pay":             "支付",
@@ -22,7 +22,7 @@ func init() {
 		"sf.balance.topup_pay":      "支付充值",
 	})
 	i18n.Add(i18n.EN, map[string]string{
-		"sf.provider.stripe":        "Pay online (card / Alipay / WeChat Pay)",
+		"sf.provider.stripe":        "Pay online",
 		"sf.list_sep":               ", ",
 		"sf.stripe.pay_title":       "Complete your payment",
 		"sf.stripe.pay":             "Pay",
