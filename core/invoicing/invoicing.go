@@ -57,6 +57,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -202,14 +203,22 @@ type Service struct {
 	// Collector collects what issued invoices still have due; nil leaves
 	// them open.
 	Collector Collector
-	now       func() time.Time
+	clock     atomic.Pointer[func() time.Time]
 }
 
 // New returns the service.
-func New(d Deps) *Service { return &Service{Deps: d, now: time.Now} }
+func New(d Deps) *Service {
+	s := &Service{Deps: d}
+	s.SetClock(time.Now)
+	return s
+}
 
-// SetClock replaces the service's clock (tests and benchmarks).
-func (s *Service) SetClock(now func() time.Time) { s.now = now }
+// SetClock replaces the service's clock (tests and benchmarks); safe while
+// jobs run.
+func (s *Service) SetClock(now func() time.Time) { s.clock.Store(&now) }
+
+// now is the service's time.
+func (s *Service) now() time.Time { return (*s.clock.Load())() }
 
 func validID(id string) bool {
 	_, err := uuid.Parse(id)
