@@ -1,6 +1,7 @@
 package adminui
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/jishi-dev/jishi/core/fulfil"
 	"github.com/jishi-dev/jishi/core/httpx"
 	"github.com/jishi-dev/jishi/core/i18n"
+	"github.com/jishi-dev/jishi/core/identity"
 	"github.com/jishi-dev/jishi/core/invoicing"
 	"github.com/jishi-dev/jishi/core/merchant"
 	"github.com/jishi-dev/jishi/core/web"
@@ -111,6 +113,7 @@ type invoiceListData struct {
 	Rows     []*invoiceRow
 	Pager    pager
 	Base     string // the list's path
+	ListID   string // the id of a shop's or pickup point's list
 	// CanManage shows the generate form; Generate is it.
 	CanManage bool
 	Generate  *web.Form
@@ -605,25 +608,37 @@ func (u *ui) setPlanActive(r *http.Request, active bool) error {
 
 // shopInvoiceList is the merchant's list of its shop's invoices.
 func (u *ui) shopInvoiceList(w http.ResponseWriter, r *http.Request) {
-	ctx, p, locale := r.Context(), web.Principal(r), i18n.FromContext(r.Context())
-	sh, err := u.a.Invoicing.ShopFor(ctx, p, r.PathValue("id"))
+	sh, err := u.a.Invoicing.ShopFor(r.Context(), web.Principal(r), r.PathValue("id"))
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
-	base := "/merchant/shops/" + sh.ID + "/invoices"
-	f, n, d := listFilter(r, base, locale)
-	list, err := u.a.Invoicing.ShopInvoices(ctx, p, sh.ID, f)
+	d, err := u.ownerInvoiceList(r, "/merchant/shops/"+sh.ID+"/invoices", "shop-invoices", sh.ID, u.a.Invoicing.ShopInvoices)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
-	}
-	list, d.Pager = newPager(r, base, n, list)
-	for _, inv := range list {
-		d.Rows = append(d.Rows, invoiceRowOf(locale, inv))
 	}
 	d.Shop = sh
-	pages.Render(w, r, http.StatusOK, "invoices_shop", u.shopPage(r, sh, "ui.invoices.title", &web.Form{}, d))
+	pages.Render(w, r, http.StatusOK, "invoices_owner", u.shopPage(r, sh, "ui.invoices.title", &web.Form{}, d))
+}
+
+// ownerInvoiceList is the invoice list of one shop or pickup point at
+// base (its rows link to base/{id}), read by list in the filter of the
+// request.
+func (u *ui) ownerInvoiceList(r *http.Request, base, listID, ownerID string,
+	list func(context.Context, *identity.Principal, string, invoicing.Filter) ([]*invoicing.Invoice, error)) (*invoiceListData, error) {
+	locale := i18n.FromContext(r.Context())
+	f, n, d := listFilter(r, base, locale)
+	invs, err := list(r.Context(), web.Principal(r), ownerID, f)
+	if err != nil {
+		return nil, err
+	}
+	invs, d.Pager = newPager(r, base, n, invs)
+	for _, inv := range invs {
+		d.Rows = append(d.Rows, invoiceRowOf(locale, inv))
+	}
+	d.ListID = listID
+	return d, nil
 }
 
 // shopInvoicePage is the merchant's printable invoice.
@@ -663,25 +678,18 @@ func (u *ui) operatedPoint(r *http.Request, id string) (*fulfil.PickupPoint, err
 // pointInvoiceList is a pickup point's invoices (its franchise fee) in
 // the pickup console.
 func (u *ui) pointInvoiceList(w http.ResponseWriter, r *http.Request) {
-	ctx, p, locale := r.Context(), web.Principal(r), i18n.FromContext(r.Context())
 	pt, err := u.operatedPoint(r, r.PathValue("id"))
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
-	base := "/pickup/points/" + pt.ID + "/invoices"
-	f, n, d := listFilter(r, base, locale)
-	list, err := u.a.Invoicing.PointInvoices(ctx, p, pt.ID, f)
+	d, err := u.ownerInvoiceList(r, "/pickup/points/"+pt.ID+"/invoices", "point-invoices", pt.ID, u.a.Invoicing.PointInvoices)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
-	list, d.Pager = newPager(r, base, n, list)
-	for _, inv := range list {
-		d.Rows = append(d.Rows, invoiceRowOf(locale, inv))
-	}
 	d.Point = pt
-	pages.Render(w, r, http.StatusOK, "invoices_point", u.pickupPage(r, title(r, "ui.invoices.title")+" · "+pt.Name, &web.Form{}, d))
+	pages.Render(w, r, http.StatusOK, "invoices_owner", u.pickupPage(r, title(r, "ui.invoices.title")+" · "+pt.Name, &web.Form{}, d))
 }
 
 // pointInvoicePage is a pickup point's printable invoice.

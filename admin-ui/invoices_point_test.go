@@ -63,7 +63,8 @@ func TestPickupPointInvoices(t *testing.T) {
 		b := m.SignedIn(op)
 		webtest.Contains(t, webtest.Want(t, b.Get("/pickup/points/"+pt.ID), 200, "point"), "point", `id="point-invoices-link"`)
 		r := webtest.Want(t, b.Get("/pickup/points/"+pt.ID+"/invoices"), 200, "invoices")
-		webtest.Contains(t, r, "invoices", `id="point-invoices"`, `id="invoice-`+inv.ID+`"`, inv.Number)
+		webtest.Contains(t, r, "invoices", `id="point-invoices"`, `id="invoice-`+inv.ID+`"`, inv.Number,
+			`href="/t/`+m.Tenant.Slug+`/pickup/points/`+pt.ID+`/invoices/`+inv.ID+`"`)
 		r = webtest.Want(t, b.Get("/pickup/points/"+pt.ID+"/invoices/"+inv.ID), 200, "invoice")
 		webtest.Contains(t, r, "invoice", `id="invoice"`, inv.Number)
 		webtest.Lacks(t, r, "invoice", `id="void-form"`, `id="pay-form"`)

@@ -2,7 +2,6 @@ package adminui
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -120,10 +119,7 @@ func (u *ui) issueCards(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	if err != nil {
-		if fe := (*core.Error)(nil); errors.As(err, &fe) && fe.Fields["amount_fen"] != "" {
-			fe.Fields["amount"] = fe.Fields["amount_fen"]
-		}
-		status, ok := f.Fail(r, err)
+		status, ok := f.Fail(r, core.RenameField(err, "amount_fen", "amount"))
 		if !ok {
 			httpx.Error(w, r, err)
 			return

@@ -3,7 +3,6 @@ package adminui
 import (
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/jishi-dev/jishi/core"
 	"github.com/jishi-dev/jishi/core/billing"
@@ -116,23 +115,8 @@ func chartOrNil(c *reportChart) *reportChart {
 	return nil
 }
 
-// grouped writes fen as yuan with thousands separators ("12,800.00").
-func grouped(fen int64) string {
-	s := report.Yuan(fen)
-	sign := ""
-	if s[0] == '-' {
-		sign, s = "-", s[1:]
-	}
-	whole, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return sign + b.String() + "." + frac
-}
+// grouped writes fen as the report pages show it ("12,800.00").
+var grouped = report.GroupedYuan
 
 // sections turns tables into page sections, with CSV links on csvPath.
 func sections(r *http.Request, tables []*report.Table, csvPath string, p *report.Period) []*reportSection {

@@ -94,3 +94,13 @@ func (f FieldErrors) Err() error {
 	}
 	return &Error{Code: Invalid, Message: "error.invalid_input", Fields: map[string]string(f)}
 }
+
+// RenameField shows the error of field from (an API's name, "amount_fen")
+// under field to as well (a form's name, "amount"), when err carries one.
+func RenameField(err error, from, to string) error {
+	var ce *Error
+	if errors.As(err, &ce) && ce.Fields[from] != "" {
+		ce.Fields[to] = ce.Fields[from]
+	}
+	return err
+}

@@ -19,22 +19,7 @@ import (
 )
 
 // groupedYuan writes fen as the report pages do ("1,848.00").
-func groupedYuan(fen int64) string {
-	s := report.Yuan(fen)
-	sign := ""
-	if s[0] == '-' {
-		sign, s = "-", s[1:]
-	}
-	whole, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return sign + b.String() + "." + frac
-}
+var groupedYuan = report.GroupedYuan
 
 // TestReportsInBrowser: on the demo data, with orders of two shops, a
 // refund, a stored-value card sold, an SMS bill and a payout in the

@@ -893,3 +893,68 @@ func TestHTTPStripeFailuresAndLatePayment(t *testing.T) {
 		billingtest.AssertBalanced(t, d)
 	})
 }
+
+// TestHTTPStripeReach: every Stripe endpoint with an id answers 404 for
+// another tenant's (and another shop's) id, and the settings refuse bad
+// keys field by field, writing nothing; one tenant's keys are not
+// another's.
+func TestHTTPStripeReach(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		m := newStripeMarket(t, d, 2)
+		s0, s1 := m.shops[0], m.shops[1]
+		away := newCheckoutMarketOn(t, m.a, m.h, 1, 5)
+		s0.owner.want(http.StatusOK, "POST", "/api/v1/merchant/shops/"+s0.shop.ID+"/stripe/onboarding", nil, nil)
+		var view struct {
+			Account *stripepay.Account `json:"account"`
+		}
+		s0.owner.want(http.StatusOK, "POST", "/api/v1/merchant/shops/"+s0.shop.ID+"/stripe/refresh", nil, &view)
+		if view.Account == nil || view.Account.ShopID != s0.shop.ID {
+			t.Fatalf("refresh %+v", view)
+		}
+		for _, path := range []string{"/stripe", "/stripe/onboarding", "/stripe/refresh"} {
+			method := "POST"
+			if path == "/stripe" {
+				method = "GET"
+			}
+			s1.owner.want(http.StatusNotFound, method, "/api/v1/merchant/shops/"+s0.shop.ID+path, nil, nil)
+			away.shops[0].owner.want(http.StatusNotFound, method, "/api/v1/merchant/shops/"+s0.shop.ID+path, nil, nil)
+		}
+		away.admin.want(http.StatusNotFound, "POST", "/api/v1/admin/shops/"+s0.shop.ID+"/stripe/payout", nil, nil)
+
+		// A checkout's client secret: not for another tenant's shopper.
+		buyer := m.user("reach-buyer", "", "")
+		body := m.pickupAll([]map[string]any{{"sku_id": s0.sku, "qty": 1}}, nil)
+		body["provider"] = "stripe"
+		body["shops"] = []map[string]any{{"shop_id": s0.shop.ID, "method": "pickup", "pickup_point_id": m.point.ID}}
+		var q quoteOut
+		buyer.want(http.StatusOK, "POST", "/api/v1/checkout/quote", body, &q)
+		body["expected_total_fen"] = q.TotalFen
+		code, b, _ := buyer.place("reach-1", body)
+		var placed placedOut
+		if code != http.StatusCreated || json.Unmarshal(b, &placed) != nil {
+			t.Fatalf("place: %d %s", code, b)
+		}
+		away.user("away-buyer", "", "").want(http.StatusNotFound, "GET", "/api/v1/me/checkouts/"+placed.Group.ID+"/stripe", nil, nil)
+		it := m.intentOfGroup(placed.Group.ID)
+		away.user("away-saver", "", "").want(http.StatusNotFound, "GET", "/api/v1/me/balance/topups/"+it.ID, nil, nil)
+
+		// Settings: bad keys are field errors and change nothing.
+		var e apiError
+		m.admin.want(http.StatusBadRequest, "PUT", "/api/v1/admin/stripe/settings", map[string]any{"secret_key": "pk_live_notasecret1",
+			"publishable_key": "sk_live_notpublic12", "webhook_secret": "secret", "methods": []string{"cash"}, "country": "China"}, &e)
+		for _, f := range []string{"secret_key", "publishable_key", "webhook_secret", "methods", "country"} {
+			if e.Error.Fields[f] == "" {
+				t.Errorf("no error on %s: %+v", f, e)
+			}
+		}
+		m.admin.want(http.StatusOK, "PUT", "/api/v1/admin/stripe/settings", map[string]any{"secret_key": "sk_test_tenantown12345",
+			"publishable_key": "pk_test_tenantown12345", "methods": []string{"card", "wechat_pay"}}, nil)
+		var mine, theirs stripepay.SettingsView
+		m.admin.want(http.StatusOK, "GET", "/api/v1/admin/stripe/settings", nil, &mine)
+		away.admin.want(http.StatusOK, "GET", "/api/v1/admin/stripe/settings", nil, &theirs)
+		if !mine.Own || mine.SecretKey != "sk_test_••••2345" || len(mine.Methods) != 2 || theirs.Own || theirs.PublishableKey != stripetest.PublishableKey {
+			t.Fatalf("settings: mine %+v, the other tenant's %+v", mine, theirs)
+		}
+		s0.owner.want(http.StatusForbidden, "PUT", "/api/v1/admin/stripe/settings", map[string]any{"methods": []string{"card"}}, nil)
+	})
+}

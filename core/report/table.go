@@ -158,6 +158,25 @@ func (t *Table) Label(locale string, col int, c Cell) string {
 	return c.Text
 }
 
+// GroupedYuan writes fen as Yuan does, with thousands separators
+// ("12,800.00"), as the report pages show amounts.
+func GroupedYuan(fen int64) string {
+	s := Yuan(fen)
+	sign := ""
+	if s[0] == '-' {
+		sign, s = "-", s[1:]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return sign + b.String() + "." + frac
+}
+
 // Yuan writes fen as yuan with two decimals ("1234.50", "-0.05"), without
 // floating point.
 func Yuan(fen int64) string {

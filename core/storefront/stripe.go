@@ -2,7 +2,6 @@ package storefront
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -128,10 +127,7 @@ func (s *site) topUp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		if fe := (*core.Error)(nil); errors.As(err, &fe) && fe.Fields["amount_fen"] != "" {
-			fe.Fields["amount"] = fe.Fields["amount_fen"]
-		}
-		status, ok := f.Fail(r, err)
+		status, ok := f.Fail(r, core.RenameField(err, "amount_fen", "amount"))
 		if !ok {
 			httpx.Error(w, r, err)
 			return
