@@ -427,19 +427,7 @@ func TestGroupBuyStoryInBrowser(t *testing.T) {
 	// 8. The plugin's process dies while a plain cart is at the checkout:
 	// the order is placed, the storefront answers, and the supervisor
 	// starts the plugin again.
-	b.step(sh, "search cucumbers",
-		chromedp.Navigate(base+"/search?q="+url.QueryEscape("黄瓜")+"&region="+regionIDs[district]),
-		chromedp.WaitVisible(chromedp.CSS(".product-grid .product-card")),
-	)
-	href := b.hitHref(sh, vegShop, "黄瓜")
-	if href == "" {
-		b.shot(sh, "failed-no-cucumbers")
-		t.Fatalf("no cucumbers of %s", vegShop)
-	}
-	b.step(sh, "a plain product page", chromedp.Navigate(href), chromedp.WaitVisible(chromedp.CSS("table.variants")))
-	b.addToCart(sh, "cucumbers", false, func(skuOffer) int { return 1 })
-	b.submit(sh, "to checkout", tap("#to-checkout"))
-	b.checkoutAtPoint(sh, "plain checkout", regionIDs[district])
+	b.cucumbersToCheckout(sh, base, regionIDs[district], 1, "plain checkout")
 	running := waitPluginRunning(t, a, 0)
 	if err := syscall.Kill(running.PID, syscall.SIGKILL); err != nil {
 		t.Fatalf("kill the plugin (pid %d): %v", running.PID, err)
@@ -602,6 +590,26 @@ func (d *driver) fillCampaign(ctx context.Context, c gbCampaign) {
 		chromedp.SetValue(chromedp.CSS(field("ends_at")), c.End.Format(layout)),
 	)
 	d.step(ctx, "fill in the campaign", actions...)
+}
+
+// cucumbersToCheckout puts qty of the vegetable base's cucumbers in the
+// cart of tab ctx, found by a search in the region, and readies the
+// checkout at the region's pickup point.
+func (d *driver) cucumbersToCheckout(ctx context.Context, base, regionID string, qty int, who string) {
+	d.t.Helper()
+	d.step(ctx, who+" searches cucumbers",
+		chromedp.Navigate(base+"/search?q="+url.QueryEscape("黄瓜")+"&region="+regionID),
+		chromedp.WaitVisible(chromedp.CSS(".product-grid .product-card")),
+	)
+	href := d.hitHref(ctx, vegShop, "黄瓜")
+	if href == "" {
+		d.shot(ctx, "failed-no-cucumbers")
+		d.t.Fatalf("no cucumbers of %s", vegShop)
+	}
+	d.step(ctx, who+" product page", chromedp.Navigate(href), chromedp.WaitVisible(chromedp.CSS("table.variants")))
+	d.addToCart(ctx, "cucumbers", false, func(skuOffer) int { return qty })
+	d.submit(ctx, who+" to checkout", tap("#to-checkout"))
+	d.checkoutAtPoint(ctx, who, regionID)
 }
 
 // checkoutAtPoint readies the checkout page on tab ctx: the region, pickup

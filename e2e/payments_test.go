@@ -5,7 +5,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,19 +54,7 @@ func TestStripeCheckoutInBrowser(t *testing.T) {
 	sh := tab()
 	b.desktop(sh)
 	b.signIn(sh, base, "shopper@changsha-coop.local", "/")
-	b.step(sh, "search cucumbers",
-		chromedp.Navigate(base+"/search?q="+url.QueryEscape("黄瓜")+"&region="+regionIDs[district]),
-		chromedp.WaitVisible(chromedp.CSS(".product-grid .product-card")),
-	)
-	href := b.hitHref(sh, vegShop, "黄瓜")
-	if href == "" {
-		b.shot(sh, "failed-no-cucumbers")
-		t.Fatalf("no cucumbers of %s", vegShop)
-	}
-	b.step(sh, "product page", chromedp.Navigate(href), chromedp.WaitVisible(chromedp.CSS("table.variants")))
-	b.addToCart(sh, "cucumbers", false, func(skuOffer) int { return 2 })
-	b.submit(sh, "to checkout", tap("#to-checkout"))
-	b.checkoutAtPoint(sh, "card buyer", regionIDs[district])
+	b.cucumbersToCheckout(sh, base, regionIDs[district], 2, "card buyer")
 	b.wantText(sh, ".providers", "在线支付")
 	b.step(sh, "pay online", tap(`input[name="provider"][value="stripe"]`))
 	b.submit(sh, "requote", tap("#requote"))
